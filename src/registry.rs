@@ -1,0 +1,631 @@
+//! Registry locations (`host[:port][/path]`, hosts may hold globs) and how they match images.
+//!
+//! Two sources produce them and share one matcher, so that the policy's idea of "this registry"
+//! never drifts from the kubelet's:
+//! - the `registries` of the settings ([`RegistryPattern::from_setting`], strict: a typo is an
+//!   error, not a silent miss), matched with [`RegistryPattern::covers`];
+//! - the registry keys of a pull secret ([`RegistryPattern::from_config_key`], lenient exactly
+//!   where the kubelet is), matched with [`RegistryPattern::kubelet_matches`].
+//!
+//! The kubelet's rules (`pkg/credentialprovider/keyring.go`, `URLsMatch`): the ports must be
+//! equal as strings, the hosts must have as many dot-separated labels, each label matches as a
+//! Go `filepath.Match` glob (case-sensitive), and the key's path must be a string prefix of the
+//! image's path. Settings differ in one point only: a path prefix covers whole path segments.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::glob::Glob;
+use crate::reference::ImageRef;
+
+/// Docker Hub's canonical domain, as image references normalise to it.
+pub const DOCKER_HUB: &str = "docker.io";
+/// The key under which the kubelet looks for Docker Hub credentials when no key matched.
+pub const DOCKER_HUB_INDEX: &str = "index.docker.io";
+
+/// A registry location that images are matched against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryPattern {
+    /// `host[:port]` exactly as the matcher sees it (Go's `url.Host`).
+    host_port: String,
+    /// The port, or `""` (Go's `net.SplitHostPort` on `host_port`, with its fallback).
+    port: String,
+    /// One glob per dot-separated label of the host.
+    labels: Vec<Glob>,
+    /// `""`, or a path starting with `/` (Go's `url.Path` after the kubelet's `/v1/` trimming).
+    path: String,
+}
+
+impl RegistryPattern {
+    fn new(host_port: String, path: String) -> Option<RegistryPattern> {
+        let (host, port) = split_host_port(&host_port);
+        let port = port.to_owned();
+        let labels = host.split('.').map(Glob::new).collect::<Option<Vec<_>>>()?;
+        Some(RegistryPattern {
+            host_port,
+            port,
+            labels,
+            path,
+        })
+    }
+
+    /// Parses a registry entry of the settings: `host`, `host:port`, an IPv4 address,
+    /// `[IPv6]:port`, each optionally followed by `/path/prefix`; a label may hold `*` globs.
+    /// Docker Hub's other spellings (`index.docker.io`, `registry-1.docker.io`) become
+    /// `docker.io`, since that is the domain every Docker Hub image normalises to.
+    pub fn from_setting(value: &str) -> Result<RegistryPattern, String> {
+        if value.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if value.trim() != value {
+            return Err("must not have leading or trailing white space".into());
+        }
+        if let Some((scheme, rest)) = value.split_once("://") {
+            return Err(format!(
+                "must be a registry host, not a URL: drop the `{scheme}://` and write `{}`",
+                rest.trim_end_matches('/')
+            ));
+        }
+        let (host_port, path) = match value.find('/') {
+            Some(slash) if slash + 1 == value.len() => {
+                return Err(format!(
+                    "must not end with `/`: write `{}`",
+                    value.trim_end_matches('/')
+                ));
+            }
+            Some(slash) => (&value[..slash], &value[slash + 1..]),
+            None => (value, ""),
+        };
+        let (host, port) = split_setting_host_port(host_port)?;
+        validate_setting_host(host)?;
+        if let Some(port) = port {
+            match port.parse::<u16>() {
+                Ok(p) if p > 0 && !port.starts_with('0') => {}
+                _ => return Err(format!("port `{port}` must be a number from 1 to 65535")),
+            }
+        }
+        if !path.is_empty() {
+            validate_setting_path(path)?;
+        }
+        let host_port = match (host, port) {
+            ("docker.io" | "index.docker.io" | "registry-1.docker.io", None) => DOCKER_HUB.into(),
+            _ => host_port.to_owned(),
+        };
+        let path = if path.is_empty() {
+            String::new()
+        } else {
+            format!("/{path}")
+        };
+        RegistryPattern::new(host_port, path).ok_or_else(|| "malformed glob".into())
+    }
+
+    /// Parses a registry key of a `.dockerconfigjson`/`.dockercfg` the way the kubelet's
+    /// `BasicDockerKeyring.Add` does: `https://` is assumed when no scheme is given, a leading
+    /// `/v1` or `/v2` path segment is dropped, the host keeps its case and port. An error means
+    /// the kubelet drops the key.
+    pub fn from_config_key(key: &str) -> Result<RegistryPattern, KeyError> {
+        let url = if key.starts_with("https://") || key.starts_with("http://") {
+            key.to_owned()
+        } else {
+            format!("https://{key}")
+        };
+        let (host_port, path) = go_url_host_path(&url)?;
+        let path = match path
+            .strip_prefix("/v1")
+            .or_else(|| path.strip_prefix("/v2"))
+        {
+            Some(rest) if rest.starts_with('/') => rest.to_owned(),
+            _ => path,
+        };
+        let path = if path == "/" { String::new() } else { path };
+        // A malformed glob does not drop the key: it just never matches.
+        Ok(
+            RegistryPattern::new(host_port.clone(), path.clone()).unwrap_or(RegistryPattern {
+                host_port,
+                port: String::new(),
+                labels: Vec::new(),
+                path,
+            }),
+        )
+    }
+
+    /// `host[:port]`.
+    pub fn host_port(&self) -> &str {
+        &self.host_port
+    }
+
+    /// The host without its port.
+    pub fn host(&self) -> &str {
+        split_host_port(&self.host_port).0
+    }
+
+    /// The port, or `""`.
+    pub fn port(&self) -> &str {
+        &self.port
+    }
+
+    /// The path prefix without its leading `/`, or `""`.
+    pub fn path(&self) -> &str {
+        self.path.strip_prefix('/').unwrap_or(&self.path)
+    }
+
+    /// Whether any label is a glob.
+    pub fn has_glob(&self) -> bool {
+        !self.labels.iter().all(Glob::is_literal)
+    }
+
+    /// Whether this is the key under which the kubelet keeps Docker Hub's fallback credentials.
+    pub fn is_docker_hub_index(&self) -> bool {
+        self.host_port == DOCKER_HUB_INDEX && self.path.is_empty()
+    }
+
+    /// `literal_ipv6`: settings compare IPv6 addresses as strings; the kubelet globs them too,
+    /// so that its `[::1]` key (no port) is a character class that never matches.
+    fn host_matches(&self, image: &ImageRef<'_>, literal_ipv6: bool) -> bool {
+        let (host, port) = split_host_port(image.domain());
+        if port != self.port {
+            return false;
+        }
+        if literal_ipv6 && self.host_port.starts_with('[') {
+            return self.host() == host;
+        }
+        let mut labels = host.split('.');
+        self.labels
+            .iter()
+            .all(|glob| labels.next().is_some_and(|label| glob.matches(label)))
+            && labels.next().is_none()
+    }
+
+    /// The kubelet's `URLsMatch`: would the kubelet offer this key's credentials for `image`?
+    pub fn kubelet_matches(&self, image: &ImageRef<'_>) -> bool {
+        self.host_matches(image, false)
+            && image_path_with_slash_starts_with(image.path(), &self.path)
+    }
+
+    /// Whether this settings entry covers `image`: as the kubelet, but a path prefix covers
+    /// whole segments (`quay.io/my-org` covers `quay.io/my-org/app`, not `quay.io/my-orgs/app`).
+    pub fn covers(&self, image: &ImageRef<'_>) -> bool {
+        if !self.host_matches(image, true) {
+            return false;
+        }
+        let prefix = self.path();
+        let path = image.path();
+        prefix.is_empty()
+            || (path.starts_with(prefix)
+                && (path.len() == prefix.len() || path[prefix.len()..].starts_with('/')))
+    }
+
+    /// Orders patterns from most to least specific: longer path prefixes first, then hosts
+    /// without globs, then more literal labels, then more literal characters. Used to pick the settings entry that
+    /// governs an image when several cover it.
+    pub fn specificity_cmp(&self, other: &RegistryPattern) -> Ordering {
+        let key = |p: &RegistryPattern| {
+            (
+                p.path().split('/').filter(|s| !s.is_empty()).count(),
+                !p.has_glob(),
+                p.labels.iter().filter(|g| g.is_literal()).count(),
+                p.host_port.chars().filter(|c| !"*?[]".contains(*c)).count(),
+            )
+        };
+        key(other).cmp(&key(self))
+    }
+}
+
+impl fmt::Display for RegistryPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.host_port, self.path)
+    }
+}
+
+/// Would the kubelet find credentials for `image` among `keys`? Every matching key counts;
+/// when none matches, a Docker Hub image falls back to the `index.docker.io` key.
+pub fn kubelet_serves<'k>(
+    keys: impl IntoIterator<Item = &'k RegistryPattern> + Clone,
+    image: &ImageRef<'_>,
+) -> bool {
+    keys.clone().into_iter().any(|k| k.kubelet_matches(image))
+        || (is_default_registry_match(image.domain())
+            && keys.into_iter().any(RegistryPattern::is_docker_hub_index))
+}
+
+/// The kubelet's `isDefaultRegistryMatch`, applied to a normalised image's domain: images
+/// whose first component has neither `.` nor `:` count as Docker Hub's (`localhost` too).
+pub fn is_default_registry_match(domain: &str) -> bool {
+    domain == DOCKER_HUB || domain == DOCKER_HUB_INDEX || !domain.contains(['.', ':'])
+}
+
+/// Why the kubelet drops a registry key (Go's `url.Parse` failed on it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    ControlCharacter,
+    InvalidPort,
+    InvalidHostCharacter(char),
+    MissingBracket,
+    InvalidEscape,
+    InvalidUserinfo,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyError::ControlCharacter => f.write_str("it holds a control character"),
+            KeyError::InvalidPort => f.write_str("its port is not a number"),
+            KeyError::InvalidHostCharacter(c) => write!(f, "its host holds the character {c:?}"),
+            KeyError::MissingBracket => f.write_str("an IPv6 address lacks its closing `]`"),
+            KeyError::InvalidEscape => f.write_str("it holds an invalid %-escape"),
+            KeyError::InvalidUserinfo => f.write_str("it holds an invalid user name before `@`"),
+        }
+    }
+}
+
+/// Go's `net.SplitHostPort`, with the kubelet's fallback of the whole string and no port when
+/// it fails (`SplitURL`).
+pub fn split_host_port(host_port: &str) -> (&str, &str) {
+    fn split(hp: &str) -> Option<(&str, &str)> {
+        let colon = hp.rfind(':')?;
+        let (host, inner_from) = if hp.starts_with('[') {
+            let end = hp.find(']')?;
+            if end + 1 != colon {
+                return None;
+            }
+            (&hp[1..end], end + 1)
+        } else {
+            let host = &hp[..colon];
+            if host.contains(':') {
+                return None;
+            }
+            (host, 0)
+        };
+        let opening_from = usize::from(hp.starts_with('['));
+        if hp[opening_from..].contains('[') || hp[inner_from..].contains(']') {
+            return None;
+        }
+        Some((host, &hp[colon + 1..]))
+    }
+    split(host_port).unwrap_or((host_port, ""))
+}
+
+fn image_path_with_slash_starts_with(image_path: &str, prefix: &str) -> bool {
+    match prefix.strip_prefix('/') {
+        None => prefix.is_empty(),
+        Some(rest) => image_path.starts_with(rest),
+    }
+}
+
+/// The host and path of a URL, as Go's `url.Parse` returns them (`u.Host`, `u.Path`), for the
+/// `http(s)://` URLs the kubelet builds from registry keys. Go's parser is emulated by hand
+/// because Rust's `url` crate follows the WHATWG standard, which lower-cases hosts, resolves
+/// `..`, and accepts and refuses other strings than Go does.
+fn go_url_host_path(url: &str) -> Result<(String, String), KeyError> {
+    if url.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err(KeyError::ControlCharacter);
+    }
+    let (url, fragment) = url.split_once('#').unwrap_or((url, ""));
+    percent_decode(fragment)?;
+    let rest = url.split_once('?').map_or(url, |(rest, _query)| rest);
+    let rest = rest.split_once("://").map_or(rest, |(_scheme, rest)| rest);
+    let (authority, path) = match rest.find('/') {
+        Some(slash) => (&rest[..slash], &rest[slash..]),
+        None => (rest, ""),
+    };
+    let host = match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            if !userinfo.chars().all(|c| {
+                c.is_ascii_alphanumeric() || "-._:~!$&'()*+,;=%@".contains(c) || !c.is_ascii()
+            }) {
+                return Err(KeyError::InvalidUserinfo);
+            }
+            &authority[at + 1..]
+        }
+        None => authority,
+    };
+    let port_part = if host.starts_with('[') {
+        let end = host.find(']').ok_or(KeyError::MissingBracket)?;
+        &host[end + 1..]
+    } else {
+        host.rfind(':').map_or("", |colon| &host[colon..])
+    };
+    if let Some(digits) = port_part.strip_prefix(':') {
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(KeyError::InvalidPort);
+        }
+    } else if !port_part.is_empty() {
+        return Err(KeyError::InvalidPort);
+    }
+    // Go allows %-escapes in a host only for IPv6 zones; a registry never has one.
+    if let Some(c) = host.chars().find(|&c| {
+        c.is_ascii() && !(c.is_ascii_alphanumeric() || "-_.~!$&'()*+,;=:[]<>\"".contains(c))
+    }) {
+        return Err(KeyError::InvalidHostCharacter(c));
+    }
+    Ok((host.to_owned(), percent_decode(path)?))
+}
+
+fn percent_decode(s: &str) -> Result<String, KeyError> {
+    if !s.contains('%') {
+        return Ok(s.to_owned());
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or(KeyError::InvalidEscape)?;
+            let hex = std::str::from_utf8(hex).map_err(|_| KeyError::InvalidEscape)?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| KeyError::InvalidEscape)?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn split_setting_host_port(host_port: &str) -> Result<(&str, Option<&str>), String> {
+    if host_port.is_empty() {
+        return Err("has no host before the `/`".into());
+    }
+    if let Some(rest) = host_port.strip_prefix('[') {
+        let end = rest
+            .find(']')
+            .ok_or("an IPv6 address must be closed with `]`")?;
+        let after = &rest[end + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(port) => Some(port),
+            None if after.is_empty() => None,
+            None => return Err(format!("unexpected `{after}` after the IPv6 address")),
+        };
+        return Ok((&host_port[..end + 2], port));
+    }
+    Ok(match host_port.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (host_port, None),
+    })
+}
+
+fn validate_setting_host(host: &str) -> Result<(), String> {
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        if inner.is_empty()
+            || !inner.contains(':')
+            || !inner.chars().all(|c| c.is_ascii_hexdigit() || c == ':')
+        {
+            return Err(format!("`{host}` is not a valid IPv6 address"));
+        }
+        return Ok(());
+    }
+    for label in host.split('.') {
+        if label.is_empty() {
+            return Err(format!("host `{host}` has an empty label"));
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|&c| !(c.is_ascii_alphanumeric() || c == '-' || c == '*'))
+        {
+            let why = if c == '_' {
+                " (`_` is not allowed in a host name; image references refuse it)".to_owned()
+            } else {
+                String::new()
+            };
+            return Err(format!("host `{host}` holds the character {c:?}{why}"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "host `{host}` has a label that starts or ends with `-`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_setting_path(path: &str) -> Result<(), String> {
+    // The path grammar is the image reference's: reuse its parser on a stand-in host.
+    let candidate = format!("example.com/{path}");
+    match ImageRef::parse(&candidate) {
+        Ok(image) if image.tag().is_none() && image.digest().is_none() => Ok(()),
+        Ok(_) => Err(format!(
+            "path prefix `{path}` must not hold a tag or digest"
+        )),
+        Err(e) => Err(format!(
+            "path prefix `{path}` is not a valid repository path ({e})"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(s: &str) -> ImageRef<'_> {
+        ImageRef::parse(s).unwrap()
+    }
+
+    fn key(s: &str) -> RegistryPattern {
+        RegistryPattern::from_config_key(s).unwrap()
+    }
+
+    fn setting(s: &str) -> RegistryPattern {
+        RegistryPattern::from_setting(s).unwrap()
+    }
+
+    #[test]
+    fn config_keys_normalise_like_the_kubelet() {
+        let cases = [
+            ("https://index.docker.io/v1/", "index.docker.io", ""),
+            ("index.docker.io", "index.docker.io", ""),
+            ("https://quay.io/v2/org", "quay.io", "/org"),
+            ("quay.io/v1", "quay.io", "/v1"),
+            ("quay.io/v1/", "quay.io", ""),
+            ("registry:5000", "registry:5000", ""),
+            ("http://registry:5000/team", "registry:5000", "/team"),
+            ("Registry.Example.com", "Registry.Example.com", ""),
+            ("*.example.com", "*.example.com", ""),
+            ("user@registry.io", "registry.io", ""),
+            ("registry.io?x=y", "registry.io", ""),
+            ("registry.io/a%41", "registry.io", "/aA"),
+            ("[::1]:5000", "[::1]:5000", ""),
+        ];
+        for (input, host_port, path) in cases {
+            let k = key(input);
+            assert_eq!(
+                (k.host_port(), k.path.as_str()),
+                (host_port, path),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn config_keys_the_kubelet_drops() {
+        for input in [
+            "registry:abc",
+            "reg istry.io",
+            "reg{}.io",
+            "[::1",
+            "registry.io/%zz",
+            "registry\n.io",
+        ] {
+            assert!(RegistryPattern::from_config_key(input).is_err(), "{input}");
+        }
+    }
+
+    #[test]
+    fn kubelet_matching() {
+        // (key, image, match) — adapted from keyring_test.go's cases.
+        let cases = [
+            ("quay.io", "quay.io/foo/bar", true),
+            ("quay.io/foo", "quay.io/foo/bar", true),
+            ("quay.io/foo", "quay.io/foobar/baz", true), // plain string prefix
+            ("quay.io/foo", "quay.io/bar/baz", false),
+            ("*.docker.io", "registry-1.docker.io/foo", true),
+            ("*.docker.io", "docker.io/foo", false),
+            ("*.example.com", "example.com/app", false),
+            ("*.example.com", "a.example.com/app", true),
+            ("*.*.example.com", "a.b.example.com/app", true),
+            ("*.example.com", "a.b.example.com/app", false),
+            ("*-good.example.com", "my-good.example.com/app", true),
+            ("registry:5000", "registry:5000/app", true),
+            ("registry:5000", "registry/app", false),
+            ("registry", "registry:5000/app", false),
+            ("registry.io:443", "registry.io/app", false),
+            ("Registry.example.com", "registry.example.com/app", false),
+            ("registry.example.com", "Registry.example.com/app", false),
+            ("docker.io", "nginx", true),
+            ("registry-1.docker.io", "nginx", false),
+            ("index.docker.io", "nginx", false), // only through the fallback
+            ("[::1]:5000", "[::1]:5000/app", true),
+            ("[::1]", "[::1]/app", false), // a glob class to the kubelet
+            ("gcr.io", "gcr.io/project/image", true),
+            ("https://gcr.io/v2/project", "gcr.io/project/image", true),
+            ("https://gcr.io/v2/other", "gcr.io/project/image", false),
+        ];
+        for (k, i, want) in cases {
+            assert_eq!(key(k).kubelet_matches(&image(i)), want, "{k} vs {i}");
+        }
+    }
+
+    #[test]
+    fn docker_hub_fallback() {
+        let keys = [key("https://index.docker.io/v1/")];
+        assert!(kubelet_serves(&keys, &image("nginx")));
+        assert!(kubelet_serves(&keys, &image("myorg/app")));
+        assert!(kubelet_serves(&keys, &image("docker.io/myorg/app")));
+        assert!(kubelet_serves(&keys, &image("localhost/app")));
+        assert!(!kubelet_serves(&keys, &image("private.registry.com/app")));
+        assert!(!kubelet_serves(&keys, &image("registry:5000/app")));
+        let keys = [key("index.docker.io/v1")];
+        assert!(!kubelet_serves(&keys, &image("nginx")));
+    }
+
+    #[test]
+    fn settings_cover_whole_segments() {
+        let p = setting("quay.io/my-org");
+        assert!(p.covers(&image("quay.io/my-org/app")));
+        assert!(p.covers(&image("quay.io/my-org")));
+        assert!(!p.covers(&image("quay.io/my-organisation/app")));
+        assert!(!p.covers(&image("quay.io/other/app")));
+        let p = setting("private.registry.com");
+        assert!(p.covers(&image("private.registry.com/a/b:1")));
+        assert!(!p.covers(&image("my-private.registry.com/a")));
+        assert!(!p.covers(&image("private.registry.com:5000/a")));
+        let p = setting("*.dkr.ecr.*.amazonaws.com");
+        assert!(p.covers(&image("123.dkr.ecr.eu-west-1.amazonaws.com/app")));
+        assert!(!p.covers(&image("dkr.ecr.eu-west-1.amazonaws.com/app")));
+        let p = setting("[fd00::1]:5000");
+        assert!(p.covers(&image("[fd00::1]:5000/app")));
+        assert!(!p.covers(&image("[fd00::2]:5000/app")));
+    }
+
+    #[test]
+    fn settings_spell_docker_hub_three_ways() {
+        for spelling in ["docker.io", "index.docker.io", "registry-1.docker.io"] {
+            let p = setting(spelling);
+            assert_eq!(p.host_port(), "docker.io");
+            assert!(p.covers(&image("nginx")));
+            assert!(p.covers(&image("index.docker.io/myorg/app")));
+        }
+        let p = setting("docker.io/myorg");
+        assert!(p.covers(&image("myorg/app")));
+        assert!(!p.covers(&image("nginx")));
+        assert!(setting("docker.io/library").covers(&image("nginx")));
+    }
+
+    #[test]
+    fn settings_errors() {
+        let cases = [
+            ("", "empty"),
+            (" quay.io", "white space"),
+            ("https://quay.io/", "drop the `https://`"),
+            ("my_registry.io", "`_` is not allowed"),
+            ("registry.io:http", "port"),
+            ("registry.io:0", "port"),
+            ("registry.io:70000", "port"),
+            ("registry..io", "empty label"),
+            ("-registry.io", "starts or ends"),
+            ("quay.io/My-Org", "lowercase"),
+            ("quay.io/org:tag", "tag"),
+            ("quay.io/", "must not end with `/`: write `quay.io`"),
+            ("quay.io//org", "not a valid repository path"),
+            ("/org", "no host"),
+            ("[::1", "closed"),
+            ("[xyz::1]:5000", "IPv6"),
+        ];
+        for (input, fragment) in cases {
+            let err = RegistryPattern::from_setting(input).unwrap_err();
+            assert!(err.contains(fragment), "{input:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn specificity() {
+        let mut v = vec![
+            setting("*.example.com"),
+            setting("quay.io"),
+            setting("quay.io/org/team"),
+            setting("quay.io/org"),
+            setting("a.example.com"),
+        ];
+        v.sort_by(RegistryPattern::specificity_cmp);
+        let order: Vec<String> = v.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            order,
+            [
+                "quay.io/org/team",
+                "quay.io/org",
+                "a.example.com",
+                "quay.io",
+                "*.example.com"
+            ]
+        );
+    }
+
+    #[test]
+    fn split_host_port_like_go() {
+        assert_eq!(split_host_port("registry:5000"), ("registry", "5000"));
+        assert_eq!(split_host_port("registry"), ("registry", ""));
+        assert_eq!(split_host_port("[::1]:5000"), ("::1", "5000"));
+        assert_eq!(split_host_port("[::1]"), ("[::1]", ""));
+        assert_eq!(split_host_port("a:b:c"), ("a:b:c", ""));
+    }
+}

@@ -1,0 +1,215 @@
+//! One admission request, start to finish: read it, pick the check its kind needs, and answer.
+//!
+//! Every outcome is a [`Verdict`]; nothing here returns an error to the host, because a guest
+//! error reaches the API server as an unexplained HTTP 500.
+
+use crate::check::check_pod_spec;
+use crate::settings::{RawSettings, Settings};
+use crate::verdict::{Subject, Verdict};
+use crate::workload::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
+
+/// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`.
+pub fn review(payload: &[u8]) -> Verdict {
+    let parsed: ValidationPayload<'_, RawSettings> = match serde_json::from_slice(payload) {
+        Ok(parsed) => parsed,
+        Err(_) => return unreadable(payload),
+    };
+    let settings = match Settings::try_from(parsed.settings.unwrap_or_default()) {
+        Ok(settings) => settings,
+        Err(e) => return Verdict::reject(format!("the policy settings are not valid: {e}")),
+    };
+    review_request(&settings, &parsed.request)
+}
+
+/// Reviews a parsed request against validated settings.
+pub fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Verdict {
+    let Some(kind) = WorkloadKind::from_group_kind(&request.kind.group, &request.kind.kind) else {
+        return Verdict::accept();
+    };
+    let create = match request.operation.as_deref() {
+        Some("CREATE") => true,
+        Some("UPDATE") => false,
+        // DELETE and CONNECT pull nothing.
+        _ => return Verdict::accept(),
+    };
+    let Some(object) = &request.object else {
+        return Verdict::reject(format!(
+            "the {} admission request has no object to check",
+            kind.name()
+        ));
+    };
+    // A workload without a pod template has nothing to pull; the API server refuses it anyway.
+    let Some(spec) = kind.pod_spec(object) else {
+        return Verdict::accept();
+    };
+    let old = match (create, &request.old_object) {
+        (false, Some(old)) => kind.pod_spec(old),
+        _ => None,
+    };
+    let metadata = object.metadata.as_ref();
+    let name = metadata
+        .and_then(|m| m.name.as_deref())
+        .or(request.name.as_deref())
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .or_else(|| {
+            metadata
+                .and_then(|m| m.generate_name.as_deref())
+                .map(|g| format!("{g}*"))
+        });
+    let namespace = request
+        .namespace
+        .as_deref()
+        .or(metadata.and_then(|m| m.namespace.as_deref()))
+        .filter(|n| !n.is_empty());
+    let subject = Subject {
+        kind: kind.name(),
+        name,
+        namespace,
+        create,
+    };
+    check_pod_spec(settings, kind, &subject, spec, old)
+}
+
+/// Answers a payload that does not deserialize: accepted when it is of a kind the policy does
+/// not check (a custom resource may have any shape), rejected with the reason otherwise.
+fn unreadable(payload: &[u8]) -> Verdict {
+    if let Ok(only) = serde_json::from_slice::<KindOnly<'_>>(payload) {
+        let kind = &only.request.kind;
+        if WorkloadKind::from_group_kind(&kind.group, &kind.kind).is_none() {
+            return Verdict::accept();
+        }
+    }
+    // Read again, this time tracking where it failed: the error path only.
+    let de = &mut serde_json::Deserializer::from_slice(payload);
+    let error = match serde_path_to_error::deserialize::<_, ValidationPayload<'_, RawSettings>>(de)
+    {
+        Ok(_) => "unexpected content".to_owned(),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = redact_values(&e.into_inner().to_string());
+            if path == "." {
+                inner
+            } else {
+                format!("{path}: {inner}")
+            }
+        }
+    };
+    Verdict::reject(format!("cannot read the admission request: {error}"))
+}
+
+/// serde_json quotes the offending value in its messages (`invalid type: string "...",
+/// expected a map`). The value may be secret material, so it is cut out.
+fn redact_values(message: &str) -> String {
+    match (message.find('"'), message.rfind('"')) {
+        (Some(first), Some(last)) if first < last => {
+            format!("{}\"…\"{}", &message[..first], &message[last + 1..])
+        }
+        _ => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn review_json(json: &str) -> Verdict {
+        review(json.as_bytes())
+    }
+
+    const SETTINGS: &str = r#"{"registries":[{"registry":"gcr.io","pullSecrets":["gcr-creds"]}]}"#;
+
+    fn request(kind: &str, group: &str, operation: &str, object: &str) -> String {
+        format!(
+            r#"{{"request":{{"uid":"1","kind":{{"group":"{group}","version":"v1","kind":"{kind}"}},
+            "operation":"{operation}","namespace":"ns","object":{object}}},"settings":{SETTINGS}}}"#
+        )
+    }
+
+    #[test]
+    fn unknown_kinds_pass_untouched_even_when_odd() {
+        let odd = request(
+            "Widget",
+            "example.com",
+            "CREATE",
+            r#"{"spec":{"containers":"x"}}"#,
+        );
+        assert!(review_json(&odd).is_allowed());
+        let deployment_crd = request(
+            "Deployment",
+            "example.com",
+            "CREATE",
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"a","image":"gcr.io/a"}]}}}}"#,
+        );
+        assert!(review_json(&deployment_crd).is_allowed());
+    }
+
+    #[test]
+    fn malformed_workloads_are_rejected_with_the_place() {
+        let bad = request(
+            "Pod",
+            "",
+            "CREATE",
+            r#"{"spec":{"containers":"my-password"}}"#,
+        );
+        let Verdict::Reject { message, .. } = review_json(&bad) else {
+            panic!()
+        };
+        assert!(
+            message.contains("request.object.spec.containers"),
+            "{message}"
+        );
+        assert!(!message.contains("my-password"), "{message}");
+        assert!(review_json("not json").warnings().is_empty());
+        assert!(!review_json("not json").is_allowed());
+        assert!(!review_json("{}").is_allowed());
+    }
+
+    #[test]
+    fn operations() {
+        let pod =
+            r#"{"metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"gcr.io/a"}]}}"#;
+        assert!(!review_json(&request("Pod", "", "CREATE", pod)).is_allowed());
+        assert!(review_json(&request("Pod", "", "DELETE", "null")).is_allowed());
+        assert!(review_json(&request("Pod", "", "CONNECT", "null")).is_allowed());
+        assert!(!review_json(&request("Pod", "", "CREATE", "null")).is_allowed());
+    }
+
+    #[test]
+    fn invalid_settings_in_a_request_are_reported() {
+        let json = r#"{"request":{"kind":{"kind":"Pod"},"operation":"CREATE","object":{}},
+            "settings":{"registries":[{"registry":"https://x"}]}}"#;
+        let Verdict::Reject { message, .. } = review_json(json) else {
+            panic!()
+        };
+        assert!(
+            message.starts_with("the policy settings are not valid"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn subject_names() {
+        let pod = r#"{"metadata":{"generateName":"web-"},"spec":{"containers":[{"name":"a","image":"gcr.io/a"}]}}"#;
+        let Verdict::Reject { message, .. } = review_json(&request("Pod", "", "CREATE", pod))
+        else {
+            panic!()
+        };
+        assert!(
+            message.starts_with(r#"Pod "web-*" in namespace "ns""#),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(
+            redact_values(r#"invalid type: string "hunter2", expected a map at line 1"#),
+            r#"invalid type: string "…", expected a map at line 1"#
+        );
+        assert_eq!(
+            redact_values("missing field `kind`"),
+            "missing field `kind`"
+        );
+    }
+}

@@ -1,0 +1,349 @@
+//! The admission request, read down to the fields the checks need, and the pod spec of each
+//! workload kind.
+//!
+//! Every admission request goes through here, so the types borrow from the payload and name
+//! only what is used; serde skips the rest (`managedFields`, `status`, volumes, ...) without
+//! building it. One object type serves every kind: the fields of a Pod spec, of a workload
+//! spec (`template`) and of a CronJob spec (`jobTemplate`) never collide, and a single pass
+//! works whatever order the request's keys come in (the kind may follow the object).
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer};
+
+/// `{"request": ..., "settings": ...}`, what Kubewarden hands to `validate`.
+#[derive(Debug, Deserialize)]
+pub struct ValidationPayload<'a, S> {
+    #[serde(borrow)]
+    pub request: AdmissionRequest<'a>,
+    pub settings: Option<S>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionRequest<'a> {
+    #[serde(borrow, default)]
+    pub kind: GroupVersionKind<'a>,
+    #[serde(borrow, default)]
+    pub sub_resource: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub namespace: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub operation: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub object: Option<Object<'a>>,
+    #[serde(borrow, default)]
+    pub old_object: Option<Object<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct GroupVersionKind<'a> {
+    #[serde(borrow, default)]
+    pub group: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub kind: Cow<'a, str>,
+}
+
+/// Only the kind of a request, for answering one whose object could not be read.
+#[derive(Debug, Deserialize)]
+pub struct KindOnly<'a> {
+    #[serde(borrow)]
+    pub request: KindOnlyRequest<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KindOnlyRequest<'a> {
+    #[serde(borrow)]
+    pub kind: GroupVersionKind<'a>,
+}
+
+/// Any Kubernetes object, read as far as the checks need.
+#[derive(Debug, Default, Deserialize)]
+pub struct Object<'a> {
+    #[serde(borrow, default)]
+    pub metadata: Option<Metadata<'a>>,
+    #[serde(borrow, default)]
+    pub spec: Option<Spec<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata<'a> {
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub generate_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub namespace: Option<Cow<'a, str>>,
+}
+
+/// The union of a Pod spec, a workload spec and a CronJob spec.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Spec<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub containers: Vec<Container<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub init_containers: Vec<Container<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub ephemeral_containers: Vec<Container<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub image_pull_secrets: Vec<LocalObjectReference<'a>>,
+    #[serde(borrow, default)]
+    pub service_account_name: Option<Cow<'a, str>>,
+    /// The deprecated alias the API server still fills in.
+    #[serde(borrow, default)]
+    pub service_account: Option<Cow<'a, str>>,
+    /// Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController; and the
+    /// Job spec inside a CronJob's `jobTemplate`.
+    #[serde(borrow, default)]
+    pub template: Option<Box<Template<'a>>>,
+    /// CronJob.
+    #[serde(borrow, default)]
+    pub job_template: Option<Box<Template<'a>>>,
+}
+
+/// A pod template or a job template: both are `{metadata, spec}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Template<'a> {
+    #[serde(borrow, default)]
+    pub spec: Option<Spec<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Container<'a> {
+    #[serde(borrow, default)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub image: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LocalObjectReference<'a> {
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+}
+
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// The kinds whose pod specs the policy checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkloadKind {
+    Pod,
+    ReplicationController,
+    Deployment,
+    ReplicaSet,
+    StatefulSet,
+    DaemonSet,
+    Job,
+    CronJob,
+}
+
+impl WorkloadKind {
+    /// The kind of a request, by API group and kind: a custom resource that happens to be
+    /// called `Deployment` is not one.
+    pub fn from_group_kind(group: &str, kind: &str) -> Option<WorkloadKind> {
+        Some(match (group, kind) {
+            ("", "Pod") => WorkloadKind::Pod,
+            ("", "ReplicationController") => WorkloadKind::ReplicationController,
+            ("apps", "Deployment") => WorkloadKind::Deployment,
+            ("apps", "ReplicaSet") => WorkloadKind::ReplicaSet,
+            ("apps", "StatefulSet") => WorkloadKind::StatefulSet,
+            ("apps", "DaemonSet") => WorkloadKind::DaemonSet,
+            ("batch", "Job") => WorkloadKind::Job,
+            ("batch", "CronJob") => WorkloadKind::CronJob,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Pod => "Pod",
+            WorkloadKind::ReplicationController => "ReplicationController",
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+        }
+    }
+
+    /// Whether the object holds a pod template rather than a Pod: its Pods get their
+    /// ServiceAccount's pull secrets only when they are created.
+    pub fn is_template(self) -> bool {
+        self != WorkloadKind::Pod
+    }
+
+    /// Where the pod spec sits in the object, for messages that say what to edit.
+    pub fn pod_spec_path(self) -> &'static str {
+        match self {
+            WorkloadKind::Pod => "spec",
+            WorkloadKind::CronJob => "spec.jobTemplate.spec.template.spec",
+            _ => "spec.template.spec",
+        }
+    }
+
+    /// The pod spec of an object of this kind, if it has one.
+    pub fn pod_spec<'o, 'a>(self, object: &'o Object<'a>) -> Option<&'o Spec<'a>> {
+        let spec = object.spec.as_ref()?;
+        let template_spec = |spec: &'o Spec<'a>| spec.template.as_ref()?.spec.as_ref();
+        match self {
+            WorkloadKind::Pod => Some(spec),
+            WorkloadKind::CronJob => template_spec(spec.job_template.as_ref()?.spec.as_ref()?),
+            _ => template_spec(spec),
+        }
+    }
+}
+
+/// Which list of a pod spec a container comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ContainerRole {
+    Init,
+    App,
+    Ephemeral,
+}
+
+impl ContainerRole {
+    pub fn noun(self) -> &'static str {
+        match self {
+            ContainerRole::Init => "init container",
+            ContainerRole::App => "container",
+            ContainerRole::Ephemeral => "ephemeral container",
+        }
+    }
+}
+
+impl<'a> Spec<'a> {
+    /// Every container with its role, in the order the kubelet starts them: init containers,
+    /// containers, then ephemeral containers.
+    pub fn all_containers(&self) -> impl Iterator<Item = (ContainerRole, &Container<'a>)> {
+        let tag = |role| move |c| (role, c);
+        self.init_containers
+            .iter()
+            .map(tag(ContainerRole::Init))
+            .chain(self.containers.iter().map(tag(ContainerRole::App)))
+            .chain(
+                self.ephemeral_containers
+                    .iter()
+                    .map(tag(ContainerRole::Ephemeral)),
+            )
+    }
+
+    /// The names in `imagePullSecrets`, skipping empty ones as the kubelet does.
+    pub fn pull_secret_names(&self) -> impl Iterator<Item = &str> {
+        self.image_pull_secrets
+            .iter()
+            .filter_map(|r| r.name.as_deref())
+            .filter(|n| !n.is_empty())
+    }
+
+    /// The ServiceAccount the Pods run as (`default` when none is named).
+    pub fn service_account(&self) -> &str {
+        self.service_account_name
+            .as_deref()
+            .or(self.service_account.as_deref())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(json: &str) -> Object<'_> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn pod_spec_of_every_kind() {
+        let pod_spec = r#"{"containers":[{"name":"app","image":"nginx"}]}"#;
+        let template = format!(r#"{{"template":{{"metadata":{{}},"spec":{pod_spec}}}}}"#);
+        let cases = [
+            (WorkloadKind::Pod, pod_spec.to_owned()),
+            (WorkloadKind::Deployment, template.clone()),
+            (WorkloadKind::ReplicaSet, template.clone()),
+            (WorkloadKind::StatefulSet, template.clone()),
+            (WorkloadKind::DaemonSet, template.clone()),
+            (WorkloadKind::Job, template.clone()),
+            (WorkloadKind::ReplicationController, template.clone()),
+            (
+                WorkloadKind::CronJob,
+                format!(r#"{{"schedule":"* * * * *","jobTemplate":{{"spec":{template}}}}}"#),
+            ),
+        ];
+        for (kind, spec) in cases {
+            let json = format!(r#"{{"kind":"{}","spec":{spec}}}"#, kind.name());
+            let obj = object(&json);
+            let spec = kind.pod_spec(&obj).expect(kind.name());
+            let images: Vec<_> = spec
+                .all_containers()
+                .map(|(_, c)| c.image.as_deref().unwrap())
+                .collect();
+            assert_eq!(images, ["nginx"], "{}", kind.name());
+        }
+    }
+
+    #[test]
+    fn missing_and_null_fields() {
+        let obj = object(r#"{"spec":{"containers":null,"imagePullSecrets":null}}"#);
+        let spec = WorkloadKind::Pod.pod_spec(&obj).unwrap();
+        assert_eq!(spec.all_containers().count(), 0);
+        assert_eq!(spec.service_account(), "default");
+        assert!(WorkloadKind::Deployment.pod_spec(&object("{}")).is_none());
+        assert!(
+            WorkloadKind::CronJob
+                .pod_spec(&object(r#"{"spec":{}}"#))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn containers_in_start_order() {
+        let obj = object(
+            r#"{"spec":{"ephemeralContainers":[{"name":"debug","image":"busybox"}],
+                "containers":[{"name":"a","image":"a"},{"name":"b","image":"b"}],
+                "initContainers":[{"name":"init","image":"i"}],
+                "imagePullSecrets":[{"name":"x"},{},{"name":""},{"name":"y"}],
+                "serviceAccountName":"builder"}}"#,
+        );
+        let spec = WorkloadKind::Pod.pod_spec(&obj).unwrap();
+        let names: Vec<_> = spec
+            .all_containers()
+            .map(|(role, c)| format!("{} {}", role.noun(), c.name))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "init container init",
+                "container a",
+                "container b",
+                "ephemeral container debug"
+            ]
+        );
+        assert_eq!(spec.pull_secret_names().collect::<Vec<_>>(), ["x", "y"]);
+        assert_eq!(spec.service_account(), "builder");
+    }
+
+    #[test]
+    fn kinds_by_group() {
+        assert_eq!(
+            WorkloadKind::from_group_kind("apps", "Deployment"),
+            Some(WorkloadKind::Deployment)
+        );
+        assert_eq!(
+            WorkloadKind::from_group_kind("example.com", "Deployment"),
+            None
+        );
+        assert_eq!(WorkloadKind::from_group_kind("", "ConfigMap"), None);
+    }
+}
