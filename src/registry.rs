@@ -599,7 +599,7 @@ mod tests {
 
     #[test]
     fn specificity() {
-        let mut v = vec![
+        let mut v = [
             setting("*.example.com"),
             setting("quay.io"),
             setting("quay.io/org/team"),

@@ -284,7 +284,9 @@ mod tests {
         for (kind, spec) in cases {
             let json = format!(r#"{{"kind":"{}","spec":{spec}}}"#, kind.name());
             let obj = object(&json);
-            let spec = kind.pod_spec(&obj).expect(kind.name());
+            let spec = kind
+                .pod_spec(&obj)
+                .unwrap_or_else(|| panic!("{}", kind.name()));
             let images: Vec<_> = spec
                 .all_containers()
                 .map(|(_, c)| c.image.as_deref().unwrap())
