@@ -277,11 +277,7 @@ fn render(
                         near_miss.why
                     );
                 }
-                let listed: Vec<String> = settings
-                    .registries()
-                    .iter()
-                    .map(|r| r.pattern().to_string())
-                    .collect();
+                let listed = settings.listed_registries();
                 add_fix(if listed.is_empty() {
                     format!(
                         "ask the cluster administrators to list {domain} in the policy settings"

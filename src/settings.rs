@@ -11,7 +11,7 @@ use crate::registry::RegistryPattern;
 
 /// What to do with images from registries the settings do not list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(try_from = "String")]
 pub enum UnlistedRegistries {
     /// They are public: no pull secret is needed.
     #[default]
@@ -24,13 +24,43 @@ pub enum UnlistedRegistries {
 /// `imagePullSecrets` but pulls from a registry that needs one. Its Pods get their
 /// ServiceAccount's pull secrets at creation, which this policy cannot see from the template.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(try_from = "String")]
 pub enum TemplatesWithoutPullSecrets {
     /// Reject, naming the ServiceAccount: the template should say which secret it relies on.
     #[default]
     Reject,
     /// Accept with a warning; the Pods are checked when they are created.
     Warn,
+}
+
+// Read through a string rather than serde's enum support, whose error for a non-string
+// (`true`) is the unhelpful "expected value".
+impl TryFrom<String> for UnlistedRegistries {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "allow" => Ok(UnlistedRegistries::Allow),
+            "reject" => Ok(UnlistedRegistries::Reject),
+            _ => Err(format!(
+                "unknown value `{value}`, expected `allow` or `reject`"
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for TemplatesWithoutPullSecrets {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "reject" => Ok(TemplatesWithoutPullSecrets::Reject),
+            "warn" => Ok(TemplatesWithoutPullSecrets::Warn),
+            _ => Err(format!(
+                "unknown value `{value}`, expected `reject` or `warn`"
+            )),
+        }
+    }
 }
 
 /// The settings as written by the user (camelCase, unknown fields refused).
@@ -58,6 +88,8 @@ struct RawRegistry {
 pub struct Registry {
     pattern: RegistryPattern,
     pull_secrets: Vec<String>,
+    /// Index in the settings as written, so messages list registries in the user's order.
+    position: usize,
 }
 
 impl Registry {
@@ -117,8 +149,16 @@ impl Settings {
         self.registries.iter().find(|r| r.pattern.covers(image))
     }
 
+    /// Most specific first.
     pub fn registries(&self) -> &[Registry] {
         &self.registries
+    }
+
+    /// The registries in the order the settings list them, as users recognise them.
+    pub fn listed_registries(&self) -> Vec<String> {
+        let mut listed: Vec<&Registry> = self.registries.iter().collect();
+        listed.sort_by_key(|r| r.position);
+        listed.iter().map(|r| r.pattern.to_string()).collect()
     }
 
     /// The registries a Secret of this name is declared for.
@@ -166,6 +206,7 @@ impl TryFrom<RawSettings> for Settings {
             registries.push(Registry {
                 pattern,
                 pull_secrets: entry.pull_secrets,
+                position: i,
             });
         }
         // Stable: among equally specific entries, the settings' order decides.
@@ -319,11 +360,15 @@ mod tests {
             ),
             (
                 r#"{"unlistedRegistries":"deny"}"#,
-                "unlistedRegistries: unknown variant `deny`, expected `allow` or `reject`",
+                "unlistedRegistries: unknown value `deny`, expected `allow` or `reject`",
             ),
             (
                 r#"{"templatesWithoutPullSecrets":"allow"}"#,
-                "templatesWithoutPullSecrets: unknown variant `allow`, expected `reject` or `warn`",
+                "templatesWithoutPullSecrets: unknown value `allow`, expected `reject` or `warn`",
+            ),
+            (
+                r#"{"templatesWithoutPullSecrets":true}"#,
+                "templatesWithoutPullSecrets: invalid type: boolean `true`, expected a string",
             ),
             ("[]", "must be a JSON object"),
             ("3", "must be a JSON object"),

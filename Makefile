@@ -1,0 +1,78 @@
+# image-pull-secrets: a Kubewarden policy.
+#   make run    build the policy and evaluate a sample admission request
+#   make test   formatting, lints, unit tests and the end-to-end suite
+#   make bench  evaluation time per request against a parse-only floor guest, and module size
+
+SHELL := /bin/bash
+TARGET := wasm32-wasip1
+POLICY_BUILD := target/$(TARGET)/release/image_pull_secrets_policy.wasm
+FLOOR_BUILD := target/$(TARGET)/release/floor_guest.wasm
+# The runner embeds wasmtime: it gets its own target dir so policy builds never wait on it.
+RUNNER_DIR := target/runner
+RUNNER := $(RUNNER_DIR)/runner/policy-runner
+SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+RUNNER_SOURCES := $(shell find e2e-tests/runner/src -name '*.rs') e2e-tests/runner/Cargo.toml Cargo.lock
+DATA := e2e-tests/test_data
+
+.PHONY: all run test fmt lint unit-tests e2e-tests bench clean deps wasm-target
+
+all: policy.wasm
+
+# What a fresh machine lacks: the wasm target, rustfmt and clippy, bats and jq (Debian packages).
+deps: wasm-target
+	@rustup component list --installed | grep -q '^clippy' && rustup component list --installed | grep -q '^rustfmt' \
+		|| rustup component add clippy rustfmt
+	@command -v bats >/dev/null && command -v jq >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq bats jq >/dev/null; }
+
+wasm-target:
+	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
+
+policy.wasm: $(SOURCES) | wasm-target
+	cargo build --target $(TARGET) --release
+	cp $(POLICY_BUILD) policy.wasm
+
+# Needs a real kwctl (not installable here): embeds metadata.yml and this README.
+annotated-policy.wasm: policy.wasm metadata.yml README.md
+	kwctl annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
+
+$(RUNNER): $(RUNNER_SOURCES)
+	cargo build -p policy-runner --profile runner --target-dir $(RUNNER_DIR)
+	@touch $(RUNNER)
+
+floor.wasm: bench/floor-guest/src/lib.rs bench/floor-guest/Cargo.toml Cargo.lock | wasm-target
+	cargo build -p floor-guest --target $(TARGET) --release
+	cp $(FLOOR_BUILD) floor.wasm
+
+run: policy.wasm $(RUNNER)
+	@echo "# $(DATA)/pod-private-wrong-secret.json with $(DATA)/settings.yaml:"
+	@$(RUNNER) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml policy.wasm | jq . 2>/dev/null \
+		|| $(RUNNER) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml policy.wasm
+
+test: fmt lint unit-tests e2e-tests
+
+fmt: deps
+	cargo fmt --all -- --check
+
+lint: deps
+	cargo clippy -p image-pull-secrets-policy --all-targets -- -D warnings
+	cargo clippy -p image-pull-secrets-policy --target $(TARGET) --lib -- -D warnings
+	cargo clippy -p floor-guest --target $(TARGET) -- -D warnings
+	cargo clippy -p policy-runner --all-targets --target-dir $(RUNNER_DIR) -- -D warnings
+
+unit-tests:
+	cargo test -p image-pull-secrets-policy
+	cargo test -p policy-runner --profile runner --target-dir $(RUNNER_DIR)
+
+# KWCTL=kwctl POLICY=annotated-policy.wasm runs the same suite through a real kwctl.
+e2e-tests: deps policy.wasm $(RUNNER)
+	bats e2e-tests/
+
+bench: policy.wasm floor.wasm $(RUNNER)
+	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings.yaml \
+		pod-3-containers=bench/requests/pod-3-containers.json \
+		cronjob-10-containers=bench/requests/cronjob-10-containers.json
+
+clean:
+	cargo clean
+	rm -f policy.wasm annotated-policy.wasm floor.wasm

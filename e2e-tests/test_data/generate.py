@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Writes the AdmissionRequest fixtures of the end-to-end suite.
+
+The JSON files are committed and are what the tests read; this script only keeps them
+consistent and easy to extend. Run it from anywhere: `python3 e2e-tests/test_data/generate.py`.
+"""
+import copy
+import json
+import pathlib
+
+HERE = pathlib.Path(__file__).parent
+NS = "team-a"
+
+GVR = {
+    "Pod": ("", "v1", "pods"),
+    "ReplicationController": ("", "v1", "replicationcontrollers"),
+    "Deployment": ("apps", "v1", "deployments"),
+    "ReplicaSet": ("apps", "v1", "replicasets"),
+    "StatefulSet": ("apps", "v1", "statefulsets"),
+    "DaemonSet": ("apps", "v1", "daemonsets"),
+    "Job": ("batch", "v1", "jobs"),
+    "CronJob": ("batch", "v1", "cronjobs"),
+    "ConfigMap": ("", "v1", "configmaps"),
+}
+
+
+def pod_spec(images, secrets=None, init=None, ephemeral=None, sa=None):
+    spec = {
+        "containers": [
+            {"name": name, "image": image, "imagePullPolicy": "IfNotPresent",
+             "resources": {}, "terminationMessagePath": "/dev/termination-log"}
+            for name, image in images
+        ],
+        "restartPolicy": "Always",
+        "dnsPolicy": "ClusterFirst",
+        "securityContext": {},
+    }
+    if init:
+        spec["initContainers"] = [{"name": n, "image": i} for n, i in init]
+    if ephemeral:
+        spec["ephemeralContainers"] = [
+            {"name": n, "image": i, "targetContainerName": images[0][0]} for n, i in ephemeral
+        ]
+    if secrets is not None:
+        spec["imagePullSecrets"] = [{"name": s} for s in secrets]
+    if sa:
+        spec["serviceAccountName"] = sa
+    return spec
+
+
+def metadata(name, labels=None):
+    return {
+        "name": name,
+        "namespace": NS,
+        "uid": "5d0c4b53-8f37-4c1f-9a51-0f5c3a4e4b1a",
+        "labels": labels or {"app": name},
+        "managedFields": [{"manager": "kubectl", "operation": "Update",
+                           "apiVersion": "v1", "fieldsType": "FieldsV1",
+                           "fieldsV1": {"f:metadata": {}}}],
+    }
+
+
+def wrap(kind, name, spec):
+    """An object of `kind` whose pod spec is `spec`."""
+    group, version, _ = GVR[kind]
+    api_version = f"{group}/{version}" if group else version
+    template = {"metadata": {"labels": {"app": name}}, "spec": spec}
+    if kind == "Pod":
+        body = spec
+    elif kind == "CronJob":
+        body = {"schedule": "*/5 * * * *",
+                "jobTemplate": {"spec": {"template": template}}}
+    elif kind in ("Job",):
+        body = {"template": template, "backoffLimit": 3}
+    else:
+        body = {"replicas": 2, "selector": {"matchLabels": {"app": name}}, "template": template}
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata(name), "spec": body}
+
+
+def request(kind, obj, operation="CREATE", old=None, sub_resource=None, group=None):
+    g, version, resource = GVR.get(kind, (group or "", "v1", kind.lower() + "s"))
+    if group is not None:
+        g = group
+    req = {
+        "uid": f"e2e-{kind.lower()}-{operation.lower()}",
+        "kind": {"group": g, "version": version, "kind": kind},
+        "resource": {"group": g, "version": version, "resource": resource},
+        "requestKind": {"group": g, "version": version, "kind": kind},
+        "requestResource": {"group": g, "version": version, "resource": resource},
+        "name": (obj or old or {}).get("metadata", {}).get("name", ""),
+        "namespace": NS,
+        "operation": operation,
+        "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+        "object": obj,
+        "oldObject": old,
+        "dryRun": False,
+        "options": {"kind": f"{operation.capitalize()}Options", "apiVersion": "meta.k8s.io/v1"},
+    }
+    if sub_resource:
+        req["subResource"] = sub_resource
+    return req
+
+
+def write(name, value):
+    (HERE / name).write_text(json.dumps(value, indent=2) + "\n")
+
+
+PRIVATE = "private.registry.com/team/app:1.0"
+WORKLOADS = ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
+             "ReplicationController"]
+
+
+def main():
+    pods = {
+        "pod-public": pod_spec([("web", "nginx:1.27")]),
+        "pod-private-served": pod_spec([("app", PRIVATE)], ["regcred-ro"]),
+        "pod-private-no-secret": pod_spec([("app", PRIVATE)], []),
+        "pod-private-wrong-secret": pod_spec([("web", "nginx"), ("app", PRIVATE)], ["gcr-creds"]),
+        "pod-init-private": pod_spec([("web", "nginx")], [], init=[("migrate", PRIVATE)]),
+        "pod-hub-private-org": pod_spec([("app", "mycompany/app:2")], []),
+        "pod-hub-private-org-served": pod_spec([("app", "mycompany/app:2")], ["dockerhub-creds"]),
+        "pod-port-served": pod_spec([("app", "registry.local:5000/team/app")], ["local-creds"]),
+        "pod-port-missing": pod_spec([("app", "registry.local/team/app")], []),
+        "pod-port-wrong": pod_spec([("app", "registry.local:5001/team/app")], ["local-creds"]),
+        "pod-glob-ecr": pod_spec([("app", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:3")]),
+        "pod-path-prefix-no-secret": pod_spec([("app", "quay.io/my-org/app")], []),
+        "pod-path-prefix-other-org": pod_spec([("app", "quay.io/my-organisation/app")], []),
+        "pod-near-miss-typo": pod_spec([("app", "my-private.registry.com/team/app")], ["regcred"]),
+        "pod-near-miss-case": pod_spec([("app", "Private.Registry.com/team/app")], ["regcred"]),
+        "pod-invalid-image": pod_spec([("app", "private.registry.com/Team/App")], ["regcred"]),
+        "pod-unlisted-registry": pod_spec([("app", "ghcr.io/someone/tool:1")], []),
+        "pod-many-problems": pod_spec(
+            [("web", "nginx"), ("app", PRIVATE), ("metrics", "gcr.io/proj/metrics:1")],
+            ["regcred-old"], init=[("setup", "quay.io/my-org/setup")]),
+    }
+    for name, spec in pods.items():
+        write(f"{name}.json", request("Pod", wrap("Pod", name, spec)))
+
+    for kind in WORKLOADS:
+        low = kind.lower()
+        missing = wrap(kind, f"{low}-app", pod_spec([("app", PRIVATE)], ["gcr-creds"]))
+        write(f"{low}-private-wrong-secret.json", request(kind, missing))
+        served = wrap(kind, f"{low}-app", pod_spec([("app", PRIVATE)], ["regcred"]))
+        write(f"{low}-private-served.json", request(kind, served))
+
+    no_secrets = wrap("Deployment", "builder-app",
+                      pod_spec([("app", PRIVATE)], None, sa="builder"))
+    write("deployment-no-pull-secrets.json", request("Deployment", no_secrets))
+    cron_no_secrets = wrap("CronJob", "nightly", pod_spec([("job", "gcr.io/proj/job")], None))
+    write("cronjob-no-pull-secrets.json", request("CronJob", cron_no_secrets))
+
+    # UPDATE: a scale of a Deployment admitted before the policy is accepted; a new image is not.
+    old = wrap("Deployment", "legacy", pod_spec([("app", PRIVATE)], []))
+    scaled = copy.deepcopy(old)
+    scaled["spec"]["replicas"] = 5
+    write("deployment-update-scale.json", request("Deployment", scaled, "UPDATE", old))
+    bumped = copy.deepcopy(old)
+    bumped["spec"]["template"]["spec"]["containers"][0]["image"] = "private.registry.com/team/app:1.1"
+    write("deployment-update-new-image.json", request("Deployment", bumped, "UPDATE", old))
+    write("deployment-delete.json", request("Deployment", None, "DELETE", old))
+
+    # kubectl debug: the pods/ephemeralcontainers subresource.
+    running = wrap("Pod", "web", pod_spec([("web", "nginx")], ["regcred"]))
+    debug = copy.deepcopy(running)
+    debug["spec"]["ephemeralContainers"] = [
+        {"name": "debugger", "image": "gcr.io/tools/debug:1", "targetContainerName": "web"}]
+    write("pod-ephemeral-unserved.json",
+          request("Pod", debug, "UPDATE", running, sub_resource="ephemeralcontainers"))
+    debug_ok = copy.deepcopy(running)
+    debug_ok["spec"]["ephemeralContainers"] = [
+        {"name": "debugger", "image": "private.registry.com/tools/debug:1"}]
+    write("pod-ephemeral-served.json",
+          request("Pod", debug_ok, "UPDATE", running, sub_resource="ephemeralcontainers"))
+
+    # Kinds the policy does not check.
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata("cfg"),
+                 "data": {"image": PRIVATE}}
+    write("configmap.json", request("ConfigMap", configmap))
+    crd = {"apiVersion": "example.com/v1", "kind": "Deployment", "metadata": metadata("odd"),
+           "spec": {"template": "not a pod template", "containers": 42}}
+    write("custom-deployment-kind.json", request("Deployment", crd, group="example.com"))
+
+    # Malformed requests of a checked kind.
+    broken = wrap("Pod", "broken", pod_spec([("app", PRIVATE)], []))
+    broken["spec"]["containers"] = "private.registry.com/team/app"
+    write("pod-malformed.json", request("Pod", broken))
+    write("pod-without-object.json", request("Pod", None))
+
+    # The same request wrapped in an AdmissionReview, as `kubectl` tooling often saves it.
+    write("admission-review-pod.json", {
+        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": request("Pod", wrap("Pod", "wrapped", pods["pod-private-no-secret"]))})
+
+
+def bench_requests():
+    """The requests `make bench` times (bench/requests/)."""
+    out = HERE.parent.parent / "bench" / "requests"
+    out.mkdir(parents=True, exist_ok=True)
+    images = [("web", "nginx:1.27"), ("app", PRIVATE), ("metrics", "gcr.io/proj/metrics:1")]
+    pod = wrap("Pod", "bench-pod", pod_spec(images, ["regcred", "gcr-creds"],
+                                             init=None, sa="web"))
+    (out / "pod-3-containers.json").write_text(json.dumps(request("Pod", pod), indent=2) + "\n")
+    many = [(f"step-{i}", img) for i in range(10)
+            for img in [[PRIVATE, "gcr.io/proj/step:2", "busybox:1.36",
+                         "quay.io/my-org/tool:1"][i % 4]]]
+    cron = wrap("CronJob", "bench-cron",
+                pod_spec(many, ["regcred", "gcr-creds", "quay-my-org"]))
+    (out / "cronjob-10-containers.json").write_text(
+        json.dumps(request("CronJob", cron), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
+    bench_requests()
