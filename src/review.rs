@@ -3,22 +3,44 @@
 //! Every outcome is a [`Verdict`]; nothing here returns an error to the host, because a guest
 //! error reaches the API server as an unexplained HTTP 500.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use crate::check::check_pod_spec;
-use crate::settings::{RawSettings, Settings};
+use crate::settings::Settings;
 use crate::verdict::{Subject, Verdict};
 use crate::workload::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
 
 /// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`.
 pub fn review(payload: &[u8]) -> Verdict {
-    let parsed: ValidationPayload<'_, RawSettings> = match serde_json::from_slice(payload) {
+    let parsed: ValidationPayload<'_> = match serde_json::from_slice(payload) {
         Ok(parsed) => parsed,
         Err(_) => return unreadable(payload),
     };
-    let settings = match Settings::try_from(parsed.settings.unwrap_or_default()) {
+    let settings = match cached_settings(parsed.settings.map_or("{}", |raw| raw.get())) {
         Ok(settings) => settings,
         Err(e) => return Verdict::reject(format!("the policy settings are not valid: {e}")),
     };
     review_request(&settings, &parsed.request)
+}
+
+thread_local! {
+    /// The last settings seen, raw and validated. A policy server sends the same settings with
+    /// every request to a module instance, so validating them once per instance is enough.
+    static SETTINGS: RefCell<Option<(Box<str>, Rc<Settings>)>> = const { RefCell::new(None) };
+}
+
+fn cached_settings(raw: &str) -> Result<Rc<Settings>, String> {
+    SETTINGS.with(|cache| {
+        if let Some((key, settings)) = &*cache.borrow() {
+            if **key == *raw {
+                return Ok(Rc::clone(settings));
+            }
+        }
+        let settings = Rc::new(Settings::from_json(raw.as_bytes())?);
+        *cache.borrow_mut() = Some((raw.into(), Rc::clone(&settings)));
+        Ok(settings)
+    })
 }
 
 /// Reviews a parsed request against validated settings.
@@ -82,8 +104,7 @@ fn unreadable(payload: &[u8]) -> Verdict {
     }
     // Read again, this time tracking where it failed: the error path only.
     let de = &mut serde_json::Deserializer::from_slice(payload);
-    let error = match serde_path_to_error::deserialize::<_, ValidationPayload<'_, RawSettings>>(de)
-    {
+    let error = match serde_path_to_error::deserialize::<_, ValidationPayload<'_>>(de) {
         Ok(_) => "unexpected content".to_owned(),
         Err(e) => {
             let path = e.path().to_string();

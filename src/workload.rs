@@ -10,13 +10,16 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
-/// `{"request": ..., "settings": ...}`, what Kubewarden hands to `validate`.
+/// `{"request": ..., "settings": ...}`, what Kubewarden hands to `validate`. The settings stay
+/// raw JSON: they are the same for every request, so they are validated once and cached.
 #[derive(Debug, Deserialize)]
-pub struct ValidationPayload<'a, S> {
+pub struct ValidationPayload<'a> {
     #[serde(borrow)]
     pub request: AdmissionRequest<'a>,
-    pub settings: Option<S>,
+    #[serde(borrow)]
+    pub settings: Option<&'a RawValue>,
 }
 
 #[derive(Debug, Default, Deserialize)]
