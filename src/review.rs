@@ -32,10 +32,10 @@ thread_local! {
 
 fn cached_settings(raw: &str) -> Result<Rc<Settings>, String> {
     SETTINGS.with(|cache| {
-        if let Some((key, settings)) = &*cache.borrow() {
-            if **key == *raw {
-                return Ok(Rc::clone(settings));
-            }
+        if let Some((key, settings)) = &*cache.borrow()
+            && **key == *raw
+        {
+            return Ok(Rc::clone(settings));
         }
         let settings = Rc::new(Settings::from_json(raw.as_bytes())?);
         *cache.borrow_mut() = Some((raw.into(), Rc::clone(&settings)));

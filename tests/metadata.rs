@@ -21,17 +21,25 @@ fn versions_agree() {
     let metadata = yaml("metadata.yml");
     let hub = yaml("artifacthub-pkg.yml");
     let policy = yaml("policy.yaml");
-    assert_eq!(metadata["annotations"]["io.kubewarden.policy.version"], VERSION);
+    assert_eq!(
+        metadata["annotations"]["io.kubewarden.policy.version"],
+        VERSION
+    );
     assert_eq!(hub["version"], VERSION);
     let tag = format!(":v{VERSION}");
     let image = hub["containersImages"][0]["image"].as_str().unwrap();
     assert!(image.ends_with(&tag), "{image}");
-    let oci = metadata["annotations"]["io.kubewarden.policy.ociUrl"].as_str().unwrap();
+    let oci = metadata["annotations"]["io.kubewarden.policy.ociUrl"]
+        .as_str()
+        .unwrap();
     assert_eq!(image, format!("{oci}{tag}"));
     assert_eq!(policy["spec"]["module"], format!("registry://{oci}{tag}"));
     for link in hub["links"].as_array().unwrap() {
         let url = link["url"].as_str().unwrap();
-        assert!(!url.contains("releases") || url.contains(&format!("/v{VERSION}/")), "{url}");
+        assert!(
+            !url.contains("releases") || url.contains(&format!("/v{VERSION}/")),
+            "{url}"
+        );
     }
 }
 
@@ -40,12 +48,18 @@ fn artifacthub_agrees_with_metadata() {
     let metadata = yaml("metadata.yml");
     let hub = yaml("artifacthub-pkg.yml");
     let a = &metadata["annotations"];
-    assert_eq!(yaml_str(&hub["annotations"]["kubewarden/rules"]), metadata["rules"]);
+    assert_eq!(
+        yaml_str(&hub["annotations"]["kubewarden/rules"]),
+        metadata["rules"]
+    );
     assert_eq!(
         hub["annotations"]["kubewarden/mutation"],
         metadata["mutating"].to_string()
     );
-    assert_eq!(hub["annotations"]["kubewarden/resources"], a["io.artifacthub.resources"]);
+    assert_eq!(
+        hub["annotations"]["kubewarden/resources"],
+        a["io.artifacthub.resources"]
+    );
     assert_eq!(hub["displayName"], a["io.artifacthub.displayName"]);
     assert_eq!(hub["description"], a["io.kubewarden.policy.description"]);
     assert_eq!(hub["name"], a["io.kubewarden.policy.title"]);
@@ -98,6 +112,9 @@ fn questions_cover_every_setting() {
     Settings::from_json(all.as_bytes()).unwrap();
     let fields: Value = serde_json::from_str(all).unwrap();
     for field in fields.as_object().unwrap().keys() {
-        assert!(variables.contains(&field.as_str()), "no question for {field}");
+        assert!(
+            variables.contains(&field.as_str()),
+            "no question for {field}"
+        );
     }
 }
