@@ -1,0 +1,376 @@
+//! `policy-runner bench`: times the guest `validate` call of a policy against a floor guest
+//! (parse the payload, accept), in the same process and the same run, interleaved call by
+//! call so that machine noise falls on both alike. Only the waPC call is timed; the payload is
+//! built once per request.
+
+use std::time::Instant;
+
+use policy_runner::{AdmissionResponse, Policy, evaluate, request_uid, validate_payload};
+use serde::Serialize;
+
+use crate::cli::BenchArgs;
+use crate::{check_settings, load_request, load_settings};
+
+/// Summary of one series of timings, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Stats {
+    pub median_us: f64,
+    pub p90_us: f64,
+    pub min_us: f64,
+    pub mean_us: f64,
+}
+
+impl Stats {
+    /// From durations in nanoseconds (any order; at least one).
+    pub fn from_nanos(samples: &mut [u64]) -> Stats {
+        assert!(!samples.is_empty(), "no samples");
+        samples.sort_unstable();
+        let n = samples.len();
+        let median = if n % 2 == 1 {
+            samples[n / 2] as f64
+        } else {
+            (samples[n / 2 - 1] as f64 + samples[n / 2] as f64) / 2.0
+        };
+        // Nearest-rank percentile.
+        let p90 = samples[(n * 9).div_ceil(10) - 1] as f64;
+        let mean = samples.iter().map(|&s| s as f64).sum::<f64>() / n as f64;
+        Stats {
+            median_us: median / 1000.0,
+            p90_us: p90 / 1000.0,
+            min_us: samples[0] as f64 / 1000.0,
+            mean_us: mean / 1000.0,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ModuleReport {
+    path: String,
+    bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct RequestReport {
+    name: String,
+    path: String,
+    payload_bytes: usize,
+    /// "accepted", "rejected" or "error" (the policy's answer to this request).
+    verdict: &'static str,
+    message: Option<String>,
+    policy: Stats,
+    floor: Stats,
+    /// policy median / floor median.
+    ratio: f64,
+    /// policy p90 / floor p90.
+    ratio_p90: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    iterations: usize,
+    warmup: usize,
+    policy: ModuleReport,
+    floor: ModuleReport,
+    /// policy bytes / floor bytes.
+    size_ratio: f64,
+    requests: Vec<RequestReport>,
+    /// The largest median ratio over all requests.
+    max_ratio: f64,
+}
+
+fn verdict(response: &AdmissionResponse) -> (&'static str, Option<String>) {
+    let message = response.status.as_ref().and_then(|s| s.message.clone());
+    let word = match (&response.status, response.allowed) {
+        (Some(status), false) if status.code == Some(500) && is_guest_failure(&message) => "error",
+        (_, true) => "accepted",
+        (_, false) => "rejected",
+    };
+    (word, message)
+}
+
+fn is_guest_failure(message: &Option<String>) -> bool {
+    message
+        .as_deref()
+        .is_some_and(|m| m.starts_with("internal server error: "))
+}
+
+/// Times one guest `validate` call. Its outcome was checked once beforehand (the verdict), so a
+/// guest error is timed like any answer rather than ending the benchmark.
+fn time_call(module: &Policy, payload: &[u8]) -> u64 {
+    let start = Instant::now();
+    let result = module.call("validate", payload);
+    let elapsed = start.elapsed().as_nanos() as u64;
+    std::hint::black_box(result.is_ok());
+    elapsed
+}
+
+pub fn bench(args: &BenchArgs) -> Result<(), String> {
+    let settings = load_settings(&args.settings)?;
+    let mut requests = Vec::with_capacity(args.requests.len());
+    for (name, path) in &args.requests {
+        requests.push((name, path, load_request(path)?));
+    }
+    let policy = Policy::load(&args.policy)?;
+    let floor = Policy::load(&args.floor)?;
+    check_settings(&policy, &settings)?;
+    check_settings(&floor, &settings).map_err(|e| format!("floor: {e}"))?;
+
+    let mut reports = Vec::with_capacity(requests.len());
+    for (name, path, request) in &requests {
+        // Sanity: what each module answers (also the first, cold call).
+        let answer = evaluate(&policy, request, &settings);
+        let (word, message) = verdict(&answer);
+        let floor_answer = evaluate(&floor, request, &settings);
+        if !floor_answer.allowed {
+            eprintln!(
+                "policy-runner: warning: the floor did not accept request {name}: {}",
+                floor_answer.to_json_line()
+            );
+        }
+        if request_uid(request).is_empty() {
+            eprintln!("policy-runner: note: request {name} has no uid");
+        }
+
+        let payload = validate_payload(request, &settings);
+        let mut policy_ns = Vec::with_capacity(args.iterations);
+        let mut floor_ns = Vec::with_capacity(args.iterations);
+        for i in 0..args.warmup + args.iterations {
+            // Alternate which module goes first, so neither always runs right after the other.
+            let (p, f) = if i % 2 == 0 {
+                let p = time_call(&policy, &payload);
+                (p, time_call(&floor, &payload))
+            } else {
+                let f = time_call(&floor, &payload);
+                (time_call(&policy, &payload), f)
+            };
+            if i >= args.warmup {
+                policy_ns.push(p);
+                floor_ns.push(f);
+            }
+        }
+        let policy_stats = Stats::from_nanos(&mut policy_ns);
+        let floor_stats = Stats::from_nanos(&mut floor_ns);
+        reports.push(RequestReport {
+            name: (*name).clone(),
+            path: path.display().to_string(),
+            payload_bytes: payload.len(),
+            verdict: word,
+            message,
+            policy: policy_stats,
+            floor: floor_stats,
+            ratio: policy_stats.median_us / floor_stats.median_us,
+            ratio_p90: policy_stats.p90_us / floor_stats.p90_us,
+        });
+    }
+
+    let report = Report {
+        iterations: args.iterations,
+        warmup: args.warmup,
+        policy: ModuleReport {
+            path: policy.path().display().to_string(),
+            bytes: policy.size(),
+        },
+        floor: ModuleReport {
+            path: floor.path().display().to_string(),
+            bytes: floor.size(),
+        },
+        size_ratio: policy.size() as f64 / floor.size() as f64,
+        max_ratio: reports.iter().map(|r| r.ratio).fold(0.0, f64::max),
+        requests: reports,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("a report always serialises")
+        );
+    } else {
+        print!("{}", render_table(&report));
+    }
+    Ok(())
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{bytes} B ({:.1} KiB)", bytes as f64 / 1024.0)
+}
+
+fn render_table(report: &Report) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "policy: {}  {}\nfloor:  {}  {}\nsize policy/floor: {:.2}\n",
+        report.policy.path,
+        kib(report.policy.bytes),
+        report.floor.path,
+        kib(report.floor.bytes),
+        report.size_ratio,
+    ));
+    out.push_str(&format!(
+        "timed: the guest `validate` call only; {} calls per module and request after {} \
+         warm-up calls, interleaved\n\n",
+        report.iterations, report.warmup
+    ));
+    let header = [
+        "request",
+        "payload B",
+        "verdict",
+        "policy med µs",
+        "policy p90 µs",
+        "floor med µs",
+        "floor p90 µs",
+        "ratio med",
+        "ratio p90",
+    ];
+    let rows: Vec<[String; 9]> = report
+        .requests
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                r.payload_bytes.to_string(),
+                r.verdict.to_owned(),
+                format!("{:.2}", r.policy.median_us),
+                format!("{:.2}", r.policy.p90_us),
+                format!("{:.2}", r.floor.median_us),
+                format!("{:.2}", r.floor.p90_us),
+                format!("{:.2}", r.ratio),
+                format!("{:.2}", r.ratio_p90),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            let pad = " ".repeat(w - cell.chars().count());
+            if i == 0 || i == 2 {
+                s.push_str(cell);
+                s.push_str(&pad);
+            } else {
+                s.push_str(&pad);
+                s.push_str(cell);
+            }
+            s.push_str(if i + 1 < cells.len() { "  " } else { "\n" });
+        }
+        s
+    };
+    out.push_str(&line(&header.map(str::to_owned)));
+    for row in &rows {
+        out.push_str(&line(row));
+    }
+    out.push_str(&format!("\nmax ratio (median): {:.2}\n", report.max_ratio));
+    let messages: Vec<_> = report
+        .requests
+        .iter()
+        .filter_map(|r| r.message.as_ref().map(|m| (r, m)))
+        .collect();
+    if !messages.is_empty() {
+        out.push_str("\nmessages:\n");
+        for (r, m) in messages {
+            out.push_str(&format!("  {} ({}): {}\n", r.name, r.verdict, m));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_odd_and_even() {
+        let mut odd = vec![5000, 1000, 3000, 2000, 4000];
+        let s = Stats::from_nanos(&mut odd);
+        assert_eq!(s.median_us, 3.0);
+        assert_eq!(s.min_us, 1.0);
+        assert_eq!(s.mean_us, 3.0);
+        assert_eq!(s.p90_us, 5.0);
+        let mut even = vec![1000, 2000, 3000, 4000];
+        assert_eq!(Stats::from_nanos(&mut even).median_us, 2.5);
+        let mut ten: Vec<u64> = (1..=10).map(|i| i * 1000).collect();
+        assert_eq!(Stats::from_nanos(&mut ten).p90_us, 9.0);
+        let mut one = vec![7000];
+        let s = Stats::from_nanos(&mut one);
+        assert_eq!((s.median_us, s.p90_us), (7.0, 7.0));
+    }
+
+    fn sample_report() -> Report {
+        let stats = |m| Stats {
+            median_us: m,
+            p90_us: m * 1.5,
+            min_us: m / 2.0,
+            mean_us: m,
+        };
+        Report {
+            iterations: 10,
+            warmup: 1,
+            policy: ModuleReport {
+                path: "p.wasm".into(),
+                bytes: 2048,
+            },
+            floor: ModuleReport {
+                path: "f.wasm".into(),
+                bytes: 1024,
+            },
+            size_ratio: 2.0,
+            requests: vec![RequestReport {
+                name: "pod".into(),
+                path: "pod.json".into(),
+                payload_bytes: 123,
+                verdict: "rejected",
+                message: Some("no pull secret".into()),
+                policy: stats(6.0),
+                floor: stats(3.0),
+                ratio: 2.0,
+                ratio_p90: 2.0,
+            }],
+            max_ratio: 2.0,
+        }
+    }
+
+    #[test]
+    fn table_mentions_everything() {
+        let table = render_table(&sample_report());
+        for needle in [
+            "2048 B (2.0 KiB)",
+            "1024 B (1.0 KiB)",
+            "pod",
+            "123",
+            "rejected",
+            "6.00",
+            "9.00",
+            "3.00",
+            "2.00",
+            "no pull secret",
+        ] {
+            assert!(table.contains(needle), "{needle:?} missing from:\n{table}");
+        }
+    }
+
+    #[test]
+    fn json_report_shape() {
+        let v: serde_json::Value =
+            serde_json::from_str(&serde_json::to_string(&sample_report()).unwrap()).unwrap();
+        assert_eq!(v["requests"][0]["ratio"], 2.0);
+        assert_eq!(v["requests"][0]["policy"]["median_us"], 6.0);
+        assert_eq!(v["policy"]["bytes"], 2048);
+        assert_eq!(v["max_ratio"], 2.0);
+    }
+
+    #[test]
+    fn verdicts() {
+        let ok = AdmissionResponse {
+            uid: "u".into(),
+            allowed: true,
+            status: None,
+            audit_annotations: None,
+            warnings: None,
+        };
+        assert_eq!(verdict(&ok).0, "accepted");
+        let err = AdmissionResponse::internal_server_error("u", "Guest call failure: x");
+        assert_eq!(verdict(&err).0, "error");
+    }
+}
