@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::reference::{ImageRef, ReferenceError};
-use crate::registry::split_host_port;
+use crate::registry::{looks_like_typo, split_host_port};
 use crate::settings::{Registry, Settings, TemplatesWithoutPullSecrets, UnlistedRegistries};
 use crate::verdict::{Subject, Verdict};
 use crate::workload::{Container, ContainerRole, Spec, WorkloadKind};
@@ -167,27 +167,13 @@ fn near_miss<'s>(settings: &'s Settings, image: &ImageRef<'_>) -> Option<NearMis
                 } else {
                     "the host differs in case and port"
                 }
-            } else if is_typo(r_host, host) {
+            } else if looks_like_typo(r_host, host) {
                 "the host looks like a typo"
             } else {
                 return None;
             };
             Some(NearMiss { registry, why })
         })
-}
-
-/// A host that adds a prefix to another (`my-private.registry.com`, `us.gcr.io`), or a small
-/// edit distance relative to the length (`privat.registry.com`). Short hosts need an exact
-/// prefix: `ghcr.io` is one edit from `gcr.io` and a different registry.
-fn is_typo(configured: &str, host: &str) -> bool {
-    let (a, b) = (configured.to_ascii_lowercase(), host.to_ascii_lowercase());
-    let adds_prefix = |long: &str, short: &str| {
-        long.strip_suffix(short)
-            .is_some_and(|prefix| prefix.ends_with(['-', '.']))
-    };
-    adds_prefix(&a, &b)
-        || adds_prefix(&b, &a)
-        || strsim::levenshtein(&a, &b) <= a.len().min(b.len()) / 7
 }
 
 fn same_names<'x>(old: impl Iterator<Item = &'x str>, new: &[&str]) -> bool {

@@ -8,11 +8,13 @@
 //! for one request, and [`entry`] speaks Kubewarden's JSON. Only `wapc_init` below touches waPC.
 
 pub mod check;
+pub mod dockerconfig;
 pub mod entry;
 pub mod glob;
 pub mod reference;
 pub mod registry;
 pub mod review;
+pub mod secret_check;
 pub mod settings;
 pub mod verdict;
 pub mod workload;

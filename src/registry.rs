@@ -211,6 +211,101 @@ impl RegistryPattern {
     }
 }
 
+impl RegistryPattern {
+    /// Whether the kubelet would offer this secret key's credentials for every image that the
+    /// settings entry `registry` covers.
+    pub fn serves_all_of(&self, registry: &RegistryPattern) -> bool {
+        // Docker Hub's fallback key serves every image of a default-registry host.
+        if self.is_docker_hub_index()
+            && !registry.has_glob()
+            && is_default_registry_match(registry.host_port())
+        {
+            return true;
+        }
+        if self.port != registry.port || self.labels.len() != registry.labels.len() {
+            return false;
+        }
+        let hosts_match = self
+            .labels
+            .iter()
+            .zip(self.host().split('.'))
+            .zip(registry.labels.iter().zip(registry.host().split('.')))
+            .all(|((key_glob, key_text), (registry_glob, registry_text))| {
+                if registry_glob.is_literal() {
+                    key_glob.matches(registry_text)
+                } else {
+                    key_text == registry_text || key_text == "*"
+                }
+            });
+        // The key's path must be a prefix of every image path the entry covers.
+        let paths_match = self.path.is_empty()
+            || (!registry.path.is_empty() && registry.path.starts_with(&self.path));
+        hosts_match && paths_match
+    }
+
+    /// Why this secret key, which does not serve `registry`, looks meant for it: the traps
+    /// that produce `unauthorized` pulls. `None` when the key is simply for another registry.
+    pub fn near_miss_of(&self, registry: &RegistryPattern) -> Option<String> {
+        let (key_host, registry_host) = (self.host(), registry.host());
+        let port = |p: &str| {
+            if p.is_empty() {
+                "no port".to_owned()
+            } else {
+                format!("port {p}")
+            }
+        };
+        if self.is_docker_hub_index() {
+            return Some(
+                "the Docker Hub key that `kubectl create secret docker-registry` writes when \
+                 --docker-server is left out"
+                    .into(),
+            );
+        }
+        if key_host == "registry-1.docker.io" && registry.host_port() == DOCKER_HUB {
+            return Some(
+                "the kubelet never uses registry-1.docker.io for Docker Hub images: the key \
+                 must be docker.io or https://index.docker.io/v1/"
+                    .into(),
+            );
+        }
+        if key_host == registry_host {
+            if self.port != registry.port {
+                return Some(format!(
+                    "the port differs: the key has {}, the images {}",
+                    port(&self.port),
+                    port(&registry.port)
+                ));
+            }
+            return Some(format!(
+                "its path {} does not cover {registry}",
+                if self.path.is_empty() {
+                    "/"
+                } else {
+                    &self.path
+                }
+            ));
+        }
+        if key_host.eq_ignore_ascii_case(registry_host) {
+            return Some(
+                "the host differs in case, and the kubelet compares hosts case-sensitively".into(),
+            );
+        }
+        if self.has_glob() && self.labels.len() != registry.labels.len() {
+            let suffix = key_host.trim_start_matches(['*', '.']);
+            if registry_host.ends_with(suffix) {
+                return Some(format!(
+                    "`*` stands for exactly one DNS label, so {} does not match {registry_host}",
+                    self.host()
+                ));
+            }
+        }
+        if looks_like_typo(registry_host, key_host) {
+            return Some(format!("the host looks like a typo of {registry_host}"));
+        }
+        None
+    }
+}
+
 impl fmt::Display for RegistryPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}", self.host_port, self.path)
@@ -232,6 +327,20 @@ pub fn kubelet_serves<'k>(
 /// whose first component has neither `.` nor `:` count as Docker Hub's (`localhost` too).
 pub fn is_default_registry_match(domain: &str) -> bool {
     domain == DOCKER_HUB || domain == DOCKER_HUB_INDEX || !domain.contains(['.', ':'])
+}
+
+/// A host that adds a prefix to another (`my-private.registry.com`, `us.gcr.io`), or a small
+/// edit distance relative to the length (`privat.registry.com`). Short hosts need an exact
+/// prefix: `ghcr.io` is one edit from `gcr.io` and a different registry.
+pub fn looks_like_typo(configured: &str, host: &str) -> bool {
+    let (a, b) = (configured.to_ascii_lowercase(), host.to_ascii_lowercase());
+    let adds_prefix = |long: &str, short: &str| {
+        long.strip_suffix(short)
+            .is_some_and(|prefix| prefix.ends_with(['-', '.']))
+    };
+    adds_prefix(&a, &b)
+        || adds_prefix(&b, &a)
+        || strsim::levenshtein(&a, &b) <= a.len().min(b.len()) / 7
 }
 
 /// Why the kubelet drops a registry key (Go's `url.Parse` failed on it).
@@ -617,6 +726,100 @@ mod tests {
                 "quay.io",
                 "*.example.com"
             ]
+        );
+    }
+
+    #[test]
+    fn secret_keys_serving_settings_entries() {
+        // (key, settings entry, serves every image of the entry)
+        let cases = [
+            ("private.registry.com", "private.registry.com", true),
+            (
+                "https://private.registry.com/v2/",
+                "private.registry.com",
+                true,
+            ),
+            ("private.registry.com/team", "private.registry.com", false),
+            ("quay.io", "quay.io/my-org", true),
+            ("quay.io/my-org", "quay.io/my-org", true),
+            ("https://quay.io/v1/my-org", "quay.io/my-org", true),
+            ("quay.io/other-org", "quay.io/my-org", false),
+            ("https://index.docker.io/v1/", "docker.io", true),
+            ("https://index.docker.io/v1/", "docker.io/mycompany", true),
+            ("docker.io", "docker.io/mycompany", true),
+            ("registry-1.docker.io", "docker.io", false),
+            ("https://index.docker.io/v1/", "private.registry.com", false),
+            ("registry.local:5000", "registry.local:5000", true),
+            ("registry.local", "registry.local:5000", false),
+            ("Private.registry.com", "private.registry.com", false),
+            ("*.example.com", "a.example.com", true),
+            ("*.example.com", "example.com", false),
+            (
+                "*.dkr.ecr.*.amazonaws.com",
+                "*.dkr.ecr.*.amazonaws.com",
+                true,
+            ),
+            (
+                "1.dkr.ecr.eu-west-1.amazonaws.com",
+                "*.dkr.ecr.*.amazonaws.com",
+                false,
+            ),
+        ];
+        for (k, entry, want) in cases {
+            assert_eq!(
+                key(k).serves_all_of(&setting(entry)),
+                want,
+                "{k} for {entry}"
+            );
+        }
+    }
+
+    #[test]
+    fn trap_explanations() {
+        let cases = [
+            (
+                "https://index.docker.io/v1/",
+                "private.registry.com",
+                "--docker-server is left out",
+            ),
+            (
+                "registry-1.docker.io",
+                "docker.io",
+                "never uses registry-1.docker.io",
+            ),
+            (
+                "registry.local",
+                "registry.local:5000",
+                "the key has no port, the images port 5000",
+            ),
+            (
+                "Private.Registry.com",
+                "private.registry.com",
+                "differs in case",
+            ),
+            (
+                "*.example.com",
+                "example.com",
+                "`*` stands for exactly one DNS label",
+            ),
+            (
+                "quay.io/other-org",
+                "quay.io/my-org",
+                "its path /other-org does not cover quay.io/my-org",
+            ),
+            (
+                "my-private.registry.com",
+                "private.registry.com",
+                "looks like a typo",
+            ),
+        ];
+        for (k, entry, fragment) in cases {
+            let why = key(k).near_miss_of(&setting(entry)).unwrap_or_default();
+            assert!(why.contains(fragment), "{k} for {entry}: {why}");
+        }
+        assert_eq!(
+            key("gcr.io").near_miss_of(&setting("private.registry.com")),
+            None
         );
     }
 

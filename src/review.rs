@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::check::check_pod_spec;
+use crate::secret_check::check_secret;
 use crate::settings::Settings;
 use crate::verdict::{Subject, Verdict};
 use crate::workload::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
@@ -43,9 +44,32 @@ fn cached_settings(raw: &str) -> Result<Rc<Settings>, String> {
     })
 }
 
+/// The kinds the policy checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checked {
+    Workload(WorkloadKind),
+    Secret,
+}
+
+impl Checked {
+    fn from_group_kind(group: &str, kind: &str) -> Option<Checked> {
+        match (group, kind) {
+            ("", "Secret") => Some(Checked::Secret),
+            _ => WorkloadKind::from_group_kind(group, kind).map(Checked::Workload),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Checked::Workload(kind) => kind.name(),
+            Checked::Secret => "Secret",
+        }
+    }
+}
+
 /// Reviews a parsed request against validated settings.
 pub fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Verdict {
-    let Some(kind) = WorkloadKind::from_group_kind(&request.kind.group, &request.kind.kind) else {
+    let Some(checked) = Checked::from_group_kind(&request.kind.group, &request.kind.kind) else {
         return Verdict::accept();
     };
     let create = match request.operation.as_deref() {
@@ -57,39 +81,43 @@ pub fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Ve
     let Some(object) = &request.object else {
         return Verdict::reject(format!(
             "the {} admission request has no object to check",
-            kind.name()
+            checked.name()
         ));
     };
-    // A workload without a pod template has nothing to pull; the API server refuses it anyway.
-    let Some(spec) = kind.pod_spec(object) else {
-        return Verdict::accept();
-    };
-    let old = match (create, &request.old_object) {
-        (false, Some(old)) => kind.pod_spec(old),
-        _ => None,
+    let old_object = if create {
+        None
+    } else {
+        request.old_object.as_ref()
     };
     let metadata = object.metadata.as_ref();
     let name = metadata
         .and_then(|m| m.name.as_deref())
         .or(request.name.as_deref())
-        .filter(|n| !n.is_empty())
-        .map(str::to_owned)
-        .or_else(|| {
-            metadata
-                .and_then(|m| m.generate_name.as_deref())
-                .map(|g| format!("{g}*"))
-        });
+        .filter(|n| !n.is_empty());
     let namespace = request
         .namespace
         .as_deref()
         .or(metadata.and_then(|m| m.namespace.as_deref()))
         .filter(|n| !n.is_empty());
     let subject = Subject {
-        kind: kind.name(),
-        name,
+        kind: checked.name(),
+        name: name.map(str::to_owned).or_else(|| {
+            metadata
+                .and_then(|m| m.generate_name.as_deref())
+                .map(|g| format!("{g}*"))
+        }),
         namespace,
         create,
     };
+    let kind = match checked {
+        Checked::Secret => return check_secret(settings, &subject, name, object, old_object),
+        Checked::Workload(kind) => kind,
+    };
+    // A workload without a pod template has nothing to pull; the API server refuses it anyway.
+    let Some(spec) = kind.pod_spec(object) else {
+        return Verdict::accept();
+    };
+    let old = old_object.and_then(|o| kind.pod_spec(o));
     check_pod_spec(settings, kind, &subject, spec, old)
 }
 
@@ -98,7 +126,7 @@ pub fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Ve
 fn unreadable(payload: &[u8]) -> Verdict {
     if let Ok(only) = serde_json::from_slice::<KindOnly<'_>>(payload) {
         let kind = &only.request.kind;
-        if WorkloadKind::from_group_kind(&kind.group, &kind.kind).is_none() {
+        if Checked::from_group_kind(&kind.group, &kind.kind).is_none() {
             return Verdict::accept();
         }
     }

@@ -64,7 +64,7 @@ impl TryFrom<String> for TemplatesWithoutPullSecrets {
 }
 
 /// The settings as written by the user (camelCase, unknown fields refused).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawSettings {
     #[serde(default)]
@@ -73,6 +73,12 @@ pub struct RawSettings {
     unlisted_registries: UnlistedRegistries,
     #[serde(default)]
     templates_without_pull_secrets: TemplatesWithoutPullSecrets,
+    #[serde(default = "yes")]
+    validate_secrets: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +117,17 @@ impl Registry {
     }
 }
 
+impl Default for RawSettings {
+    fn default() -> Self {
+        RawSettings {
+            registries: Vec::new(),
+            unlisted_registries: UnlistedRegistries::default(),
+            templates_without_pull_secrets: TemplatesWithoutPullSecrets::default(),
+            validate_secrets: true,
+        }
+    }
+}
+
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -118,6 +135,7 @@ pub struct Settings {
     registries: Vec<Registry>,
     unlisted_registries: UnlistedRegistries,
     templates_without_pull_secrets: TemplatesWithoutPullSecrets,
+    validate_secrets: bool,
 }
 
 impl Settings {
@@ -178,6 +196,11 @@ impl Settings {
     pub fn templates_without_pull_secrets(&self) -> TemplatesWithoutPullSecrets {
         self.templates_without_pull_secrets
     }
+
+    /// Whether pull secrets themselves are checked when they are written.
+    pub fn validate_secrets(&self) -> bool {
+        self.validate_secrets
+    }
 }
 
 impl TryFrom<RawSettings> for Settings {
@@ -215,6 +238,7 @@ impl TryFrom<RawSettings> for Settings {
             registries,
             unlisted_registries: raw.unlisted_registries,
             templates_without_pull_secrets: raw.templates_without_pull_secrets,
+            validate_secrets: raw.validate_secrets,
         })
     }
 }
@@ -262,6 +286,12 @@ mod tests {
         assert_eq!(
             s.templates_without_pull_secrets(),
             TemplatesWithoutPullSecrets::Reject
+        );
+        assert!(s.validate_secrets());
+        assert!(
+            !parse(r#"{"validateSecrets":false}"#)
+                .unwrap()
+                .validate_secrets()
         );
     }
 
@@ -369,6 +399,10 @@ mod tests {
             (
                 r#"{"templatesWithoutPullSecrets":true}"#,
                 "templatesWithoutPullSecrets: invalid type: boolean `true`, expected a string",
+            ),
+            (
+                r#"{"validateSecrets":"no"}"#,
+                "validateSecrets: invalid type: string \"no\", expected a boolean",
             ),
             ("[]", "must be a JSON object"),
             ("3", "must be a JSON object"),

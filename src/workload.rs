@@ -69,6 +69,25 @@ pub struct Object<'a> {
     pub metadata: Option<Metadata<'a>>,
     #[serde(borrow, default)]
     pub spec: Option<Spec<'a>>,
+    /// A Secret's type.
+    #[serde(rename = "type", borrow, default)]
+    pub secret_type: Option<Cow<'a, str>>,
+    /// A Secret's data (base64), down to the two pull-secret keys.
+    #[serde(borrow, default)]
+    pub data: Option<PullSecretData<'a>>,
+    /// A Secret's `stringData` (plain text), which overrides `data` key by key.
+    #[serde(rename = "stringData", borrow, default)]
+    pub string_data: Option<PullSecretData<'a>>,
+}
+
+/// The pull-secret keys of a Secret's `data` or `stringData`. Every other key is skipped
+/// without being read: Secrets can be large (Helm keeps releases in 1 MiB ones).
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct PullSecretData<'a> {
+    #[serde(rename = ".dockerconfigjson", borrow, default)]
+    pub docker_config_json: Option<Cow<'a, str>>,
+    #[serde(rename = ".dockercfg", borrow, default)]
+    pub docker_cfg: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

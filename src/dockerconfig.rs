@@ -1,0 +1,861 @@
+//! Pull-secret content (`.dockerconfigjson`, `.dockercfg`), decoded exactly as the kubelet
+//! decodes it (`pkg/credentialprovider/config.go`, Go's `encoding/json`).
+//!
+//! The result keeps no credential: only the registry keys and, per key, facts about the
+//! credentials (present or not, consistent or not). Whatever the policy reports is built from
+//! this, so a message cannot leak what was never kept.
+//!
+//! Go's decoder is emulated with serde visitors rather than `#[derive(Deserialize)]` because it
+//! differs from serde's in ways that decide the verdict: field names match case-insensitively,
+//! `null` leaves a field as it was, a value of the wrong type is an error only for declared
+//! fields, and an object key repeated overwrites the earlier one.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// Which of the two pull-secret layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `kubernetes.io/dockerconfigjson`: `{"auths": {"<key>": {entry}}}`.
+    DockerConfigJson,
+    /// `kubernetes.io/dockercfg`: the legacy `{"<key>": {entry}}`.
+    DockerCfg,
+}
+
+impl Format {
+    /// The data key the kubelet reads for this format.
+    pub fn data_key(self) -> &'static str {
+        match self {
+            Format::DockerConfigJson => ".dockerconfigjson",
+            Format::DockerCfg => ".dockercfg",
+        }
+    }
+
+    /// The Secret type the kubelet requires for this format.
+    pub fn secret_type(self) -> &'static str {
+        match self {
+            Format::DockerConfigJson => "kubernetes.io/dockerconfigjson",
+            Format::DockerCfg => "kubernetes.io/dockercfg",
+        }
+    }
+}
+
+/// A JSON value's type, for messages about values of the wrong type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonKind {
+    Null,
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl fmt::Display for JsonKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JsonKind::Null => "null",
+            JsonKind::Bool => "a boolean",
+            JsonKind::Number => "a number",
+            JsonKind::String => "a string",
+            JsonKind::Array => "an array",
+            JsonKind::Object => "an object",
+        })
+    }
+}
+
+/// A reason the kubelet fails to decode the secret (and with it every pull of the Pod).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Not JSON at all (the API server checks this, so only unvalidated input gets here).
+    Syntax { line: usize, column: usize },
+    /// The document is not a JSON object.
+    NotAnObject(JsonKind),
+    /// `auths` (or `HttpHeaders`) holds a value of the wrong type.
+    WrongTopLevelType {
+        field: &'static str,
+        found: JsonKind,
+    },
+    /// A registry key's entry is not an object.
+    EntryNotAnObject { key: String, found: JsonKind },
+    /// `username`, `password`, `email` or `auth` is not a string.
+    FieldNotString {
+        key: String,
+        field: &'static str,
+        found: JsonKind,
+    },
+    /// `auth` is not base64 (padded if it ends in `=`, unpadded otherwise).
+    AuthNotBase64 { key: String },
+    /// `auth` decodes to something without the `:` between user name and password.
+    AuthWithoutColon { key: String },
+}
+
+impl DecodeError {
+    /// The registry key the error is about, if any.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            DecodeError::EntryNotAnObject { key, .. }
+            | DecodeError::FieldNotString { key, .. }
+            | DecodeError::AuthNotBase64 { key }
+            | DecodeError::AuthWithoutColon { key } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Syntax { line, column } => {
+                write!(f, "it is not valid JSON (line {line}, column {column})")
+            }
+            DecodeError::NotAnObject(found) => {
+                write!(f, "it must be a JSON object, not {found}")
+            }
+            DecodeError::WrongTopLevelType { field, found } => {
+                write!(f, "`{field}` must be an object, not {found}")
+            }
+            DecodeError::EntryNotAnObject { key, found } => {
+                write!(
+                    f,
+                    "the entry for {} must be an object, not {found}",
+                    show_key(key)
+                )
+            }
+            DecodeError::FieldNotString { key, field, found } => write!(
+                f,
+                "`{field}` of {} must be a string, not {found}",
+                show_key(key)
+            ),
+            DecodeError::AuthNotBase64 { key } => write!(
+                f,
+                "`auth` of {} is not base64 (standard alphabet; it must end in `=` when padded)",
+                show_key(key)
+            ),
+            DecodeError::AuthWithoutColon { key } => write!(
+                f,
+                "`auth` of {} does not decode to username:password (no `:`)",
+                show_key(key)
+            ),
+        }
+    }
+}
+
+/// A registry key as messages show it: quoted, with any `user:password@` cut out, since a key
+/// is the one part of a secret a message may print.
+pub fn show_key(key: &str) -> String {
+    let (scheme, rest) = match key.find("://") {
+        Some(i) => key.split_at(i + 3),
+        None => ("", key),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{:?}", format!("{scheme}…@{}", &rest[at + 1..])),
+        None => format!("{key:?}"),
+    }
+}
+
+/// What the kubelet learns from one registry key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The key as written.
+    pub key: String,
+    /// The kubelet ends up with a non-empty user name or password.
+    pub has_credentials: bool,
+    /// `auth` and `username`/`password` are both given and say different things (the kubelet
+    /// uses `auth`).
+    pub auth_disagrees: bool,
+    /// Fields the kubelet ignores that were present (`identitytoken`, `registrytoken`).
+    pub ignored_fields: Vec<&'static str>,
+}
+
+/// What the kubelet makes of a pull secret's content.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decoded {
+    /// The registry keys, each once (a repeated key overwrites the earlier one), in the order
+    /// they first appear.
+    pub entries: Vec<Entry>,
+    /// Errors that make the kubelet refuse the secret. Empty when it decodes.
+    pub errors: Vec<DecodeError>,
+    /// `.dockerconfigjson`: an `auths` object was present (`null` counts as absent).
+    pub has_auths: bool,
+    /// `.dockerconfigjson` without `auths` whose top level holds objects: the legacy layout.
+    pub legacy_layout: bool,
+    /// `.dockercfg` with a top-level `auths` key: the `.dockerconfigjson` layout.
+    pub wrapped_in_auths: bool,
+    /// Top-level Docker client fields the kubelet ignores (`credsStore`, `credHelpers`).
+    pub ignored_top_level: Vec<&'static str>,
+}
+
+/// Decodes pull-secret content of `format`.
+pub fn decode(format: Format, content: &[u8]) -> Decoded {
+    let mut decoded = Decoded::default();
+    let mut de = serde_json::Deserializer::from_slice(content);
+    let top = TopLevel {
+        format,
+        out: &mut decoded,
+    };
+    let result = top.deserialize(&mut de).and_then(|()| de.end());
+    if let Err(e) = result {
+        // serde_json's messages may quote the content: only the position is kept.
+        decoded.errors.push(DecodeError::Syntax {
+            line: e.line(),
+            column: e.column(),
+        });
+    }
+    decoded
+}
+
+/// Go's `encoding/json` field-name matching: case-insensitive, with the two non-ASCII letters
+/// that fold to ASCII ones (`ſ` to `s`, the Kelvin sign to `k`).
+fn folds_to(name: &str, field: &str) -> bool {
+    let mut chars = name.chars().map(|c| match c {
+        'ſ' => 's',
+        '\u{212A}' => 'k',
+        c => c.to_ascii_lowercase(),
+    });
+    field.chars().all(|f| chars.next() == Some(f)) && chars.next().is_none()
+}
+
+/// The visitor methods of a value that was expected to be an object but is something else:
+/// they skip it and report its kind.
+macro_rules! other_kinds {
+    () => {
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(self.other(JsonKind::String))
+        }
+        other_kinds!(except_strings);
+    };
+    (except_strings) => {
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(self.other(JsonKind::Null))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(self.other(JsonKind::Null))
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(self.other(JsonKind::Bool))
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(self.other(JsonKind::Number))
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(self.other(JsonKind::Number))
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(self.other(JsonKind::Number))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(self.other(JsonKind::Array))
+        }
+    };
+}
+
+struct TopLevel<'o> {
+    format: Format,
+    out: &'o mut Decoded,
+}
+
+impl TopLevel<'_> {
+    fn other(self, kind: JsonKind) {
+        self.out.errors.push(DecodeError::NotAnObject(kind));
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevel<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    other_kinds!();
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let out = self.out;
+        let mut objects_at_top = false;
+        while let Some(key) = map.next_key::<String>()? {
+            match self.format {
+                Format::DockerCfg => {
+                    if folds_to(&key, "auths") {
+                        out.wrapped_in_auths = true;
+                    }
+                    map.next_value_seed(EntrySeed {
+                        key,
+                        out: &mut *out,
+                    })?;
+                }
+                Format::DockerConfigJson if folds_to(&key, "auths") => {
+                    let kind = map.next_value_seed(Entries { out: &mut *out })?;
+                    match kind {
+                        JsonKind::Object => out.has_auths = true,
+                        JsonKind::Null => {}
+                        found => out.errors.push(DecodeError::WrongTopLevelType {
+                            field: "auths",
+                            found,
+                        }),
+                    }
+                }
+                Format::DockerConfigJson if folds_to(&key, "httpheaders") => {
+                    let kind = map.next_value_seed(StringMap)?;
+                    if !matches!(kind, JsonKind::Object | JsonKind::Null) {
+                        out.errors.push(DecodeError::WrongTopLevelType {
+                            field: "HttpHeaders",
+                            found: kind,
+                        });
+                    }
+                }
+                Format::DockerConfigJson => {
+                    let kind = map.next_value_seed(KindOf)?;
+                    for (field, name) in
+                        [("credsstore", "credsStore"), ("credhelpers", "credHelpers")]
+                    {
+                        if folds_to(&key, field) && !out.ignored_top_level.contains(&name) {
+                            out.ignored_top_level.push(name);
+                        }
+                    }
+                    if kind == JsonKind::Object && !folds_to(&key, "credhelpers") {
+                        objects_at_top = true;
+                    }
+                }
+            }
+        }
+        out.legacy_layout =
+            self.format == Format::DockerConfigJson && !out.has_auths && objects_at_top;
+        Ok(())
+    }
+}
+
+/// The `auths` map (or a `.dockercfg` document's top level): registry key to entry.
+struct Entries<'o> {
+    out: &'o mut Decoded,
+}
+
+impl Entries<'_> {
+    fn other(self, kind: JsonKind) -> JsonKind {
+        kind
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Entries<'_> {
+    type Value = JsonKind;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsonKind, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Entries<'_> {
+    type Value = JsonKind;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map of registry keys")
+    }
+
+    other_kinds!();
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonKind, A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            map.next_value_seed(EntrySeed {
+                key,
+                out: &mut *self.out,
+            })?;
+        }
+        Ok(JsonKind::Object)
+    }
+}
+
+/// One registry key's entry: `{"username", "password", "email", "auth", ...}`.
+struct EntrySeed<'o> {
+    key: String,
+    out: &'o mut Decoded,
+}
+
+impl EntrySeed<'_> {
+    fn other(self, kind: JsonKind) {
+        match kind {
+            // Go hands `null` to the entry's UnmarshalJSON, which leaves it empty.
+            JsonKind::Null => self.record(Fields::default()),
+            found => self.out.errors.push(DecodeError::EntryNotAnObject {
+                key: self.key,
+                found,
+            }),
+        }
+    }
+
+    fn record(self, fields: Fields) {
+        let Fields {
+            username,
+            password,
+            auth,
+            ignored_fields,
+            type_errors,
+        } = fields;
+        let had_errors = !type_errors.is_empty();
+        for (field, found) in type_errors {
+            self.out.errors.push(DecodeError::FieldNotString {
+                key: self.key.clone(),
+                field,
+                found,
+            });
+        }
+        let username = username.unwrap_or_default();
+        let password = password.unwrap_or_default();
+        let auth = auth.unwrap_or_default();
+        let (has_credentials, auth_disagrees) = if auth.is_empty() {
+            (!username.is_empty() || !password.is_empty(), false)
+        } else {
+            match decode_auth(&auth) {
+                Ok((user, pass)) => (
+                    !user.is_empty() || !pass.is_empty(),
+                    (!username.is_empty() || !password.is_empty())
+                        && (user != username || pass != password),
+                ),
+                Err(error) => {
+                    let key = self.key.clone();
+                    self.out.errors.push(match error {
+                        AuthError::NotBase64 => DecodeError::AuthNotBase64 { key },
+                        AuthError::NoColon => DecodeError::AuthWithoutColon { key },
+                    });
+                    (false, false)
+                }
+            }
+        };
+        if had_errors {
+            return;
+        }
+        let entry = Entry {
+            key: self.key,
+            has_credentials,
+            auth_disagrees,
+            ignored_fields,
+        };
+        // A repeated key overwrites the earlier one, as in a Go map.
+        match self.out.entries.iter_mut().find(|e| e.key == entry.key) {
+            Some(earlier) => *earlier = entry,
+            None => self.out.entries.push(entry),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EntrySeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a registry entry")
+    }
+
+    other_kinds!();
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut fields = Fields::default();
+        // Read and type-checked like the others, then dropped: the kubelet never uses it.
+        let mut email = None;
+        while let Some(name) = map.next_key::<String>()? {
+            let slot = if folds_to(&name, "username") {
+                Some(("username", &mut fields.username))
+            } else if folds_to(&name, "password") {
+                Some(("password", &mut fields.password))
+            } else if folds_to(&name, "auth") {
+                Some(("auth", &mut fields.auth))
+            } else if folds_to(&name, "email") {
+                Some(("email", &mut email))
+            } else {
+                None
+            };
+            match slot {
+                Some((field, slot)) => match map.next_value::<StringOrKind>()? {
+                    StringOrKind::String(value) => *slot = Some(value),
+                    StringOrKind::Kind(JsonKind::Null) => {}
+                    StringOrKind::Kind(found) => fields.type_errors.push((field, found)),
+                },
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                    for ignored in ["identitytoken", "registrytoken"] {
+                        if name.eq_ignore_ascii_case(ignored)
+                            && !fields.ignored_fields.contains(&ignored)
+                        {
+                            fields.ignored_fields.push(ignored);
+                        }
+                    }
+                }
+            }
+        }
+        self.record(fields);
+        Ok(())
+    }
+}
+
+/// An entry's fields while it is read. The credentials live only here, and only as long as it
+/// takes to compare them.
+#[derive(Default)]
+struct Fields {
+    username: Option<String>,
+    password: Option<String>,
+    auth: Option<String>,
+    ignored_fields: Vec<&'static str>,
+    type_errors: Vec<(&'static str, JsonKind)>,
+}
+
+enum StringOrKind {
+    String(String),
+    Kind(JsonKind),
+}
+
+impl<'de> serde::Deserialize<'de> for StringOrKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl V {
+            fn other(self, kind: JsonKind) -> StringOrKind {
+                StringOrKind::Kind(kind)
+            }
+        }
+        impl<'de> Visitor<'de> for V {
+            type Value = StringOrKind;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            other_kinds!(except_strings);
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<StringOrKind, E> {
+                Ok(StringOrKind::String(v.to_owned()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringOrKind, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(StringOrKind::Kind(JsonKind::Object))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// `HttpHeaders`: `map[string]string`; reports the kind of the value, or `Array` standing for
+/// "an object whose values are not all strings".
+struct StringMap;
+
+impl StringMap {
+    fn other(self, kind: JsonKind) -> JsonKind {
+        kind
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StringMap {
+    type Value = JsonKind;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsonKind, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StringMap {
+    type Value = JsonKind;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map of strings")
+    }
+
+    other_kinds!();
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonKind, A::Error> {
+        let mut kind = JsonKind::Object;
+        while let Some(IgnoredAny) = map.next_key()? {
+            if let StringOrKind::Kind(k) = map.next_value::<StringOrKind>()?
+                && k != JsonKind::Null
+            {
+                kind = k;
+            }
+        }
+        Ok(kind)
+    }
+}
+
+/// Any value: its kind, content skipped.
+struct KindOf;
+
+impl KindOf {
+    fn other(self, kind: JsonKind) -> JsonKind {
+        kind
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for KindOf {
+    type Value = JsonKind;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsonKind, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KindOf {
+    type Value = JsonKind;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    other_kinds!();
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonKind, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(JsonKind::Object)
+    }
+}
+
+enum AuthError {
+    NotBase64,
+    NoColon,
+}
+
+/// Go's `base64.StdEncoding` / `RawStdEncoding`: non-canonical trailing bits are accepted.
+const PADDED: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(true),
+);
+const UNPADDED: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// Decodes base64 as Go's `StdEncoding` does, which skips `\r` and `\n` anywhere.
+pub fn go_std_base64(value: &str) -> Option<Vec<u8>> {
+    decode_with(&PADDED, value)
+}
+
+fn decode_with(engine: &GeneralPurpose, value: &str) -> Option<Vec<u8>> {
+    if value.contains(['\r', '\n']) {
+        let stripped: String = value
+            .chars()
+            .filter(|c| !matches!(c, '\r' | '\n'))
+            .collect();
+        engine.decode(stripped).ok()
+    } else {
+        engine.decode(value).ok()
+    }
+}
+
+/// The kubelet's `decodeDockerConfigFieldAuth`: padded base64 when the (trimmed) value ends in
+/// `=`, unpadded otherwise; then split at the first `:`.
+fn decode_auth(auth: &str) -> Result<(String, String), AuthError> {
+    let engine = if auth.trim().ends_with('=') {
+        &PADDED
+    } else {
+        &UNPADDED
+    };
+    let decoded = decode_with(engine, auth).ok_or(AuthError::NotBase64)?;
+    let decoded = String::from_utf8_lossy(&decoded);
+    let (user, pass) = decoded.split_once(':').ok_or(AuthError::NoColon)?;
+    Ok((user.to_owned(), pass.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(content: &str) -> Decoded {
+        decode(Format::DockerConfigJson, content.as_bytes())
+    }
+
+    fn cfg(content: &str) -> Decoded {
+        decode(Format::DockerCfg, content.as_bytes())
+    }
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    fn entry(d: &Decoded, key: &str) -> Entry {
+        d.entries.iter().find(|e| e.key == key).cloned().unwrap()
+    }
+
+    #[test]
+    fn well_formed() {
+        let d = json(&format!(
+            r#"{{"auths":{{"private.registry.com":{{"auth":"{}"}},
+                "https://index.docker.io/v1/":{{"username":"u","password":"p","email":"e"}}}}}}"#,
+            b64("user:pass")
+        ));
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert!(d.has_auths);
+        assert_eq!(d.entries.len(), 2);
+        assert!(
+            d.entries
+                .iter()
+                .all(|e| e.has_credentials && !e.auth_disagrees)
+        );
+        let c = cfg(r#"{"registry.io":{"username":"u","password":"p"}}"#);
+        assert!(c.errors.is_empty() && !c.wrapped_in_auths);
+        assert!(entry(&c, "registry.io").has_credentials);
+    }
+
+    #[test]
+    fn auth_decoding_like_the_kubelet() {
+        // (auth, decodes) — cases after config_test.go's TestDecodeDockerConfigFieldAuth.
+        let padded = b64("foo:bar");
+        let unpadded = padded.trim_end_matches('=').to_owned();
+        let cases = [
+            (b64("foo:bar"), true),
+            (b64("foo:bar") + "\n", true),
+            (unpadded.clone(), true),
+            (b64("foo:"), true),
+            (b64(":bar"), true),
+            (b64("foobar"), false),          // no colon
+            ("Zm9vOmJhcg=".into(), false),   // wrong padding
+            ("Zm9v OmJhcg==".into(), false), // space
+            ("Zm9vOmJhcg--".into(), false),  // URL-safe alphabet
+            ("Zm9vOmJhc\ng==".into(), true), // Go skips newlines
+            (b64("a:b:c"), true),            // split at the first colon
+        ];
+        for (auth, ok) in cases {
+            let d = json(&format!(r#"{{"auths":{{"r.io":{{"auth":{auth:?}}}}}}}"#));
+            assert_eq!(d.errors.is_empty(), ok, "{auth:?}: {:?}", d.errors);
+        }
+        let d = json(&format!(
+            r#"{{"auths":{{"r.io":{{"auth":"{}"}}}}}}"#,
+            b64("nocolon")
+        ));
+        assert_eq!(
+            d.errors,
+            [DecodeError::AuthWithoutColon { key: "r.io".into() }]
+        );
+        let d = json(r#"{"auths":{"r.io":{"auth":"***"}}}"#);
+        assert_eq!(
+            d.errors,
+            [DecodeError::AuthNotBase64 { key: "r.io".into() }]
+        );
+    }
+
+    #[test]
+    fn credentials_presence_and_disagreement() {
+        let d = json(&format!(
+            r#"{{"auths":{{
+                "a.io":{{"identitytoken":"tok"}},
+                "b.io":{{"auth":"{}"}},
+                "c.io":{{"auth":"{}","username":"x","password":"y"}},
+                "d.io":{{"auth":"{}","username":"u","password":"p"}},
+                "e.io":null,
+                "f.io":{{"username":"u"}}}}}}"#,
+            b64(":"),
+            b64("u:p"),
+            b64("u:p")
+        ));
+        assert!(d.errors.is_empty());
+        let a = entry(&d, "a.io");
+        assert!(!a.has_credentials);
+        assert_eq!(a.ignored_fields, ["identitytoken"]);
+        assert!(!entry(&d, "b.io").has_credentials); // auth of ":" is empty credentials
+        assert!(entry(&d, "c.io").auth_disagrees);
+        assert!(!entry(&d, "d.io").auth_disagrees);
+        assert!(!entry(&d, "e.io").has_credentials);
+        assert!(entry(&d, "f.io").has_credentials);
+    }
+
+    #[test]
+    fn go_json_quirks() {
+        // Field names match case-insensitively, `ſ` folding to `s`.
+        let d = json(r#"{"AUTHS":{"r.io":{"UserName":"u","PaSſword":"p"}}}"#);
+        assert!(d.has_auths && entry(&d, "r.io").has_credentials);
+        // null leaves a field as it was; the last of repeated fields wins.
+        let d = json(r#"{"auths":{"r.io":{"username":"u","username":null}}}"#);
+        assert!(entry(&d, "r.io").has_credentials);
+        let d = json(r#"{"auths":{"r.io":{"username":"u","username":""}}}"#);
+        assert!(!entry(&d, "r.io").has_credentials);
+        // A repeated registry key overwrites the earlier entry.
+        let d = json(r#"{"auths":{"r.io":{"username":"u"},"r.io":{}}}"#);
+        assert_eq!(d.entries.len(), 1);
+        assert!(!entry(&d, "r.io").has_credentials);
+        // Undeclared fields may hold anything; declared ones must be strings.
+        let d = json(
+            r#"{"auths":{"r.io":{"username":"u","identitytoken":5,"x":[1]}},"credsStore":"desktop"}"#,
+        );
+        assert!(d.errors.is_empty());
+        assert_eq!(d.ignored_top_level, ["credsStore"]);
+        let d = json(r#"{"auths":{"r.io":{"username":"u","password":7}}}"#);
+        assert_eq!(
+            d.errors,
+            [DecodeError::FieldNotString {
+                key: "r.io".into(),
+                field: "password",
+                found: JsonKind::Number
+            }]
+        );
+    }
+
+    #[test]
+    fn wrong_shapes() {
+        assert_eq!(
+            json("[]").errors,
+            [DecodeError::NotAnObject(JsonKind::Array)]
+        );
+        assert!(matches!(json("{").errors[..], [DecodeError::Syntax { .. }]));
+        assert_eq!(
+            json(r#"{"auths":[]}"#).errors,
+            [DecodeError::WrongTopLevelType {
+                field: "auths",
+                found: JsonKind::Array
+            }]
+        );
+        assert_eq!(
+            json(r#"{"auths":{"r.io":"dXNlcjpwYXNz"}}"#).errors,
+            [DecodeError::EntryNotAnObject {
+                key: "r.io".into(),
+                found: JsonKind::String
+            }]
+        );
+        assert_eq!(
+            json(r#"{"auths":{},"HttpHeaders":{"User-Agent":1}}"#)
+                .errors
+                .len(),
+            1
+        );
+        let d = json(r#"{"auths":null}"#);
+        assert!(d.errors.is_empty() && !d.has_auths);
+    }
+
+    #[test]
+    fn layouts_in_the_wrong_place() {
+        let d = json(r#"{"registry.io":{"auth":"dTpw"}}"#);
+        assert!(!d.has_auths && d.legacy_layout && d.entries.is_empty());
+        let d = cfg(r#"{"auths":{"registry.io":{"auth":"dTpw"}}}"#);
+        assert!(d.wrapped_in_auths);
+        assert!(!entry(&d, "auths").has_credentials);
+    }
+
+    #[test]
+    fn keys_are_shown_without_user_info() {
+        assert_eq!(show_key("registry.io"), r#""registry.io""#);
+        assert_eq!(
+            show_key("https://user:hunter2@registry.io/v1/"),
+            r#""https://…@registry.io/v1/""#
+        );
+        assert_eq!(show_key("user:hunter2@registry.io"), r#""…@registry.io""#);
+        assert_eq!(show_key("registry.io/a@b"), r#""registry.io/a@b""#);
+    }
+}

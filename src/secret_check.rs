@@ -1,0 +1,574 @@
+//! The pull-secret check: would the kubelet decode this Secret, find credentials in it, and use
+//! them for the registries the settings declare it for?
+//!
+//! Pure, like the pod-spec check. Every message is built from registry keys, field names and
+//! Secret names; the credentials never leave [`crate::dockerconfig`].
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use crate::dockerconfig::{self, Decoded, Format, show_key};
+use crate::registry::RegistryPattern;
+use crate::settings::{Registry, Settings};
+use crate::verdict::{Subject, Verdict};
+use crate::workload::{Object, PullSecretData};
+
+const POISON: &str = "A pull secret the kubelet cannot decode makes every image pull of every \
+                      Pod that references it fail, public images included";
+
+/// Checks a Secret on CREATE or UPDATE. `name` is its `metadata.name`, which the settings
+/// refer to; `old` is the Secret before an UPDATE.
+pub fn check_secret(
+    settings: &Settings,
+    subject: &Subject<'_>,
+    name: Option<&str>,
+    secret: &Object<'_>,
+    old: Option<&Object<'_>>,
+) -> Verdict {
+    if !settings.validate_secrets() {
+        return Verdict::accept();
+    }
+    let secret_type = secret.secret_type.as_deref().unwrap_or("Opaque");
+    let format = match secret_type {
+        "kubernetes.io/dockerconfigjson" => Format::DockerConfigJson,
+        "kubernetes.io/dockercfg" => Format::DockerCfg,
+        _ => return misplaced_keys(subject, secret_type, secret),
+    };
+    // An update that leaves the pull-secret content alone is not judged again, so that an
+    // existing Secret can still be labelled, annotated or finalised.
+    if let Some(old) = old
+        && old.secret_type == secret.secret_type
+        && old.data == secret.data
+        && old.string_data == secret.string_data
+    {
+        return Verdict::accept();
+    }
+    let key = format.data_key();
+    let content = match content(secret, format) {
+        Content::Missing => {
+            return reject(
+                subject,
+                format!("has no {key}: a Secret of type {secret_type} must hold it"),
+                fix_command(subject, name, settings, &[]),
+            );
+        }
+        Content::NotBase64 => {
+            return reject(
+                subject,
+                format!("has a data[{key:?}] that is not base64"),
+                fix_command(subject, name, settings, &[]),
+            );
+        }
+        Content::Bytes(bytes) => bytes,
+    };
+    if content.is_empty() {
+        return reject(
+            subject,
+            format!("has an empty {key}, so the kubelet ignores the secret"),
+            fix_command(subject, name, settings, &[]),
+        );
+    }
+
+    let decoded = dockerconfig::decode(format, &content);
+    if !decoded.errors.is_empty() {
+        let errors: Vec<String> = decoded.errors.iter().map(ToString::to_string).collect();
+        // Servers for the fix, from the keys as the kubelet parses them (no user info).
+        let servers: Vec<String> = decoded
+            .errors
+            .iter()
+            .filter_map(|e| RegistryPattern::from_config_key(e.key()?).ok())
+            .map(|p| p.to_string())
+            .collect();
+        let servers: Vec<&str> = servers.iter().map(String::as_str).collect();
+        return reject(
+            subject,
+            format!(
+                "cannot be decoded by the kubelet: in its {key}, {}. {POISON}",
+                errors.join("; ")
+            ),
+            fix_command(subject, name, settings, &servers),
+        );
+    }
+
+    let mut problems = useless(format, &decoded);
+    let keys: Vec<(&str, Option<RegistryPattern>)> = decoded
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.key.as_str(),
+                RegistryPattern::from_config_key(&e.key).ok(),
+            )
+        })
+        .collect();
+    let mut misaligned_for: Vec<&Registry> = Vec::new();
+    if let Some(name) = name {
+        for registry in settings.registries_served_by(name) {
+            let serves = keys.iter().any(|(_, pattern)| {
+                pattern
+                    .as_ref()
+                    .is_some_and(|p| p.serves_all_of(registry.pattern()))
+            });
+            if !serves {
+                problems.push(misaligned(registry, &keys));
+                misaligned_for.push(registry);
+            }
+        }
+    }
+
+    let warnings = suspicious(&decoded);
+    if problems.is_empty() {
+        return Verdict::Accept { warnings };
+    }
+    let servers: Vec<String> = misaligned_for
+        .iter()
+        .map(|r| r.pattern().to_string())
+        .collect();
+    let server_refs: Vec<&str> = servers.iter().map(String::as_str).collect();
+    let message = format!(
+        "{subject} {}. To fix: {}.",
+        problems.join("; "),
+        fix_command(subject, name, settings, &server_refs)
+    );
+    Verdict::Reject { message, warnings }
+}
+
+enum Content<'s> {
+    Missing,
+    NotBase64,
+    Bytes(Cow<'s, [u8]>),
+}
+
+/// The content the kubelet would read: `stringData` (as the API server merges it) over `data`.
+fn content<'s>(secret: &'s Object<'_>, format: Format) -> Content<'s> {
+    let pick = |data: &'s Option<PullSecretData<'_>>| {
+        data.as_ref().and_then(|d| match format {
+            Format::DockerConfigJson => d.docker_config_json.as_deref(),
+            Format::DockerCfg => d.docker_cfg.as_deref(),
+        })
+    };
+    if let Some(plain) = pick(&secret.string_data) {
+        return Content::Bytes(Cow::Borrowed(plain.as_bytes()));
+    }
+    match pick(&secret.data) {
+        None => Content::Missing,
+        Some(encoded) => match dockerconfig::go_std_base64(encoded) {
+            Some(bytes) => Content::Bytes(Cow::Owned(bytes)),
+            None => Content::NotBase64,
+        },
+    }
+}
+
+/// A Secret of another type that holds a pull-secret key: the kubelet ignores it for pulls.
+fn misplaced_keys(subject: &Subject<'_>, secret_type: &str, secret: &Object<'_>) -> Verdict {
+    let mut warnings = Vec::new();
+    for format in [Format::DockerConfigJson, Format::DockerCfg] {
+        if !matches!(content(secret, format), Content::Missing) {
+            warnings.push(format!(
+                "{subject} holds {} but is of type {secret_type}: the kubelet ignores it for \
+                 image pulls unless its type is {}",
+                format.data_key(),
+                format.secret_type()
+            ));
+        }
+    }
+    Verdict::Accept { warnings }
+}
+
+/// Content that decodes but gives the kubelet no credentials to use.
+fn useless(format: Format, decoded: &Decoded) -> Vec<String> {
+    let mut problems = Vec::new();
+    let key = format.data_key();
+    match format {
+        Format::DockerConfigJson if !decoded.has_auths => {
+            let mut problem =
+                format!("has no `auths` in its {key}, so the kubelet finds no credentials in it");
+            if decoded.legacy_layout {
+                problem.push_str(
+                    ": its registry keys sit at the top level, as in the legacy .dockercfg \
+                     layout; put them under {\"auths\": {...}}",
+                );
+            } else if !decoded.ignored_top_level.is_empty() {
+                let _ = write!(
+                    problem,
+                    " ({} is ignored by the kubelet)",
+                    decoded.ignored_top_level.join(" and ")
+                );
+            }
+            problems.push(problem);
+            return problems;
+        }
+        Format::DockerCfg if decoded.wrapped_in_auths => {
+            problems.push(
+                "holds the .dockerconfigjson layout (registry keys under `auths`) in a \
+                 .dockercfg, where the kubelet reads `auths` as a registry name: use type \
+                 kubernetes.io/dockerconfigjson with the key .dockerconfigjson"
+                    .into(),
+            );
+            return problems;
+        }
+        _ => {}
+    }
+    if decoded.entries.is_empty() {
+        problems.push(match format {
+            Format::DockerConfigJson => format!("has an empty `auths` in its {key}"),
+            Format::DockerCfg => format!("holds no registry keys in its {key}"),
+        });
+        return problems;
+    }
+    for entry in &decoded.entries {
+        if let Err(error) = RegistryPattern::from_config_key(&entry.key) {
+            problems.push(format!(
+                "has the registry key {}, which the kubelet drops because {error}",
+                show_key(&entry.key)
+            ));
+        }
+        if !entry.has_credentials {
+            let mut problem = format!(
+                "has no credentials the kubelet uses for {}",
+                show_key(&entry.key)
+            );
+            if !entry.ignored_fields.is_empty() {
+                let _ = write!(
+                    problem,
+                    " ({} is ignored by the kubelet)",
+                    entry.ignored_fields.join(" and ")
+                );
+            }
+            problem.push_str(": give it `auth`, or `username` and `password`");
+            problems.push(problem);
+        }
+    }
+    problems
+}
+
+fn misaligned(registry: &Registry, keys: &[(&str, Option<RegistryPattern>)]) -> String {
+    let held: Vec<String> = keys
+        .iter()
+        .map(|(text, pattern)| {
+            let why = pattern
+                .as_ref()
+                .and_then(|p| p.near_miss_of(registry.pattern()));
+            match why {
+                Some(why) => format!("{} ({why})", show_key(text)),
+                None => show_key(text),
+            }
+        })
+        .collect();
+    format!(
+        "is declared in the policy settings as a pull secret for {}, but none of its registry \
+         keys serves that registry's images: it holds {}",
+        registry.pattern(),
+        held.join(", ")
+    )
+}
+
+/// Findings worth a warning: the secret works, but not the way its author may think.
+fn suspicious(decoded: &Decoded) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for entry in &decoded.entries {
+        let key = show_key(&entry.key);
+        if entry.auth_disagrees {
+            warnings.push(format!(
+                "registry key {key} has both `auth` and `username`/`password`, and they \
+                 disagree: the kubelet uses `auth`"
+            ));
+        }
+        if entry.key.starts_with("http://") {
+            warnings.push(format!(
+                "registry key {key} starts with http://: the kubelet ignores the scheme when \
+                 matching images, and the runtime still pulls over HTTPS unless the node \
+                 configures the registry as insecure"
+            ));
+        }
+    }
+    warnings
+}
+
+fn reject(subject: &Subject<'_>, problem: String, fix: String) -> Verdict {
+    Verdict::reject(format!("{subject} {problem}. To fix: {fix}."))
+}
+
+/// The command that writes a correct pull secret. Credentials are placeholders, always.
+fn fix_command(
+    subject: &Subject<'_>,
+    name: Option<&str>,
+    settings: &Settings,
+    servers: &[&str],
+) -> String {
+    let declared: Vec<String>;
+    let servers: Vec<&str> = if servers.is_empty() {
+        declared = name
+            .map(|n| {
+                settings
+                    .registries_served_by(n)
+                    .map(|r| r.pattern().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        declared.iter().map(String::as_str).collect()
+    } else {
+        servers.to_vec()
+    };
+    let server = match servers.as_slice() {
+        [] => "<registry>".to_owned(),
+        [one] => server_flag_value(one),
+        [first, ..] => format!("{} (one secret per registry)", server_flag_value(first)),
+    };
+    let namespace = subject
+        .namespace
+        .map(|ns| format!(" --namespace {ns}"))
+        .unwrap_or_default();
+    format!(
+        "recreate it with `kubectl create secret docker-registry {} --docker-server={server} \
+         --docker-username=<user> --docker-password=<password>{namespace}`",
+        name.unwrap_or("<name>")
+    )
+}
+
+/// `--docker-server` for a registry: the key kubectl writes is the value as given, except that
+/// Docker Hub's key must be the one the kubelet falls back to.
+fn server_flag_value(server: &str) -> String {
+    let unquoted = server.trim_matches('"');
+    if unquoted == crate::registry::DOCKER_HUB {
+        "https://index.docker.io/v1/".into()
+    } else {
+        unquoted.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    const SETTINGS: &str = r#"{"registries":[
+        {"registry":"private.registry.com","pullSecrets":["regcred"]},
+        {"registry":"quay.io/my-org","pullSecrets":["quay-my-org"]},
+        {"registry":"registry.local:5000","pullSecrets":["local-creds"]},
+        {"registry":"docker.io","pullSecrets":["hub"]}]}"#;
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    fn settings(json: &str) -> Settings {
+        Settings::from_json(json.as_bytes()).unwrap()
+    }
+
+    fn dockerconfigjson(auths: &str) -> String {
+        format!(
+            r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{}"}}}}"#,
+            b64(&format!(r#"{{"auths":{auths}}}"#))
+        )
+    }
+
+    fn check_as(name: &str, object_json: &str) -> Verdict {
+        let object: Object = serde_json::from_str(object_json).unwrap();
+        let subject = Subject::for_test("Secret", true);
+        check_secret(&settings(SETTINGS), &subject, Some(name), &object, None)
+    }
+
+    #[track_caller]
+    fn rejected(v: &Verdict) -> &str {
+        match v {
+            Verdict::Reject { message, .. } => message,
+            Verdict::Accept { .. } => panic!("accepted: {v:?}"),
+        }
+    }
+
+    fn auth(user_pass: &str) -> String {
+        format!(r#"{{"auth":"{}"}}"#, b64(user_pass))
+    }
+
+    #[test]
+    fn aligned_secrets_pass() {
+        let ok = [
+            (
+                "regcred",
+                format!(r#"{{"private.registry.com":{}}}"#, auth("u:p")),
+            ),
+            (
+                "regcred",
+                format!(r#"{{"https://private.registry.com":{}}}"#, auth("u:p")),
+            ),
+            ("quay-my-org", format!(r#"{{"quay.io":{}}}"#, auth("u:p"))),
+            (
+                "local-creds",
+                format!(r#"{{"registry.local:5000":{}}}"#, auth("u:p")),
+            ),
+            (
+                "hub",
+                format!(r#"{{"https://index.docker.io/v1/":{}}}"#, auth("u:p")),
+            ),
+            (
+                "undeclared",
+                format!(r#"{{"anything.io":{}}}"#, auth("u:p")),
+            ),
+        ];
+        for (name, auths) in ok {
+            let v = check_as(name, &dockerconfigjson(&auths));
+            assert_eq!(v, Verdict::accept(), "{name} {auths}");
+        }
+    }
+
+    #[test]
+    fn misaligned_secrets_name_the_trap() {
+        let cases = [
+            (
+                "regcred",
+                "https://index.docker.io/v1/",
+                "--docker-server is left out",
+            ),
+            (
+                "local-creds",
+                "registry.local",
+                "the key has no port, the images port 5000",
+            ),
+            ("regcred", "Private.Registry.com", "differs in case"),
+            (
+                "quay-my-org",
+                "quay.io/other-org",
+                "does not cover quay.io/my-org",
+            ),
+            (
+                "hub",
+                "registry-1.docker.io",
+                "never uses registry-1.docker.io",
+            ),
+        ];
+        for (name, key, fragment) in cases {
+            let v = check_as(
+                name,
+                &dockerconfigjson(&format!(r#"{{"{key}":{}}}"#, auth("u:p"))),
+            );
+            let m = rejected(&v);
+            assert!(
+                m.contains("is declared in the policy settings as a pull secret for"),
+                "{m}"
+            );
+            assert!(m.contains(fragment), "{key}: {m}");
+            assert!(m.contains("kubectl create secret docker-registry"), "{m}");
+        }
+        let v = check_as(
+            "hub",
+            &dockerconfigjson(r#"{"registry-1.docker.io":{"auth":"dTpw"}}"#),
+        );
+        assert!(rejected(&v).contains("--docker-server=https://index.docker.io/v1/"));
+    }
+
+    #[test]
+    fn poison_secrets() {
+        let v = check_as("x", &dockerconfigjson(r#"{"r.io":{"auth":"not base64!"}}"#));
+        let m = rejected(&v);
+        assert!(
+            m.contains("cannot be decoded by the kubelet: in its .dockerconfigjson"),
+            "{m}"
+        );
+        assert!(m.contains("public images included"), "{m}");
+        assert!(m.contains("--docker-server=r.io "), "{m}");
+    }
+
+    #[test]
+    fn useless_secrets() {
+        let cases = [
+            (dockerconfigjson("{}"), "empty `auths`"),
+            (
+                format!(
+                    r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{}"}}}}"#,
+                    b64(r#"{"r.io":{"auth":"dTpw"}}"#)
+                ),
+                "legacy .dockercfg layout",
+            ),
+            (
+                dockerconfigjson(r#"{"r.io":{"identitytoken":"t"}}"#),
+                "(identitytoken is ignored by the kubelet)",
+            ),
+            (
+                format!(
+                    r#"{{"type":"kubernetes.io/dockercfg","data":{{".dockercfg":"{}"}}}}"#,
+                    b64(r#"{"auths":{"r.io":{"auth":"dTpw"}}}"#)
+                ),
+                "use type kubernetes.io/dockerconfigjson",
+            ),
+            (
+                dockerconfigjson(r#"{"r.io:abc":{"auth":"dTpw"}}"#),
+                "which the kubelet drops because its port is not a number",
+            ),
+            (
+                r#"{"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":""}}"#
+                    .into(),
+                "has an empty .dockerconfigjson",
+            ),
+        ];
+        for (object, fragment) in cases {
+            let v = check_as("x", &object);
+            let m = rejected(&v);
+            assert!(m.contains(fragment), "{object}: {m}");
+        }
+    }
+
+    #[test]
+    fn string_data_overrides_data() {
+        let object = format!(
+            r#"{{"type":"kubernetes.io/dockerconfigjson",
+                "data":{{".dockerconfigjson":"{}"}},
+                "stringData":{{".dockerconfigjson":"{{\"auths\":{{\"private.registry.com\":{{\"username\":\"u\",\"password\":\"p\"}}}}}}"}}}}"#,
+            b64(r#"{"auths":{}}"#)
+        );
+        assert!(check_as("regcred", &object).is_allowed());
+    }
+
+    #[test]
+    fn suspicious_secrets_warn() {
+        let auths = format!(
+            r#"{{"private.registry.com":{{"auth":"{}","username":"other","password":"p"}},
+                "http://registry.local:5000":{}}}"#,
+            b64("u:p"),
+            auth("u:p")
+        );
+        let v = check_as("regcred", &dockerconfigjson(&auths));
+        assert!(v.is_allowed(), "{v:?}");
+        assert!(v.warnings()[0].contains("they disagree: the kubelet uses `auth`"));
+        assert!(v.warnings()[1].contains("starts with http://"));
+        let opaque = format!(
+            r#"{{"type":"Opaque","data":{{".dockerconfigjson":"{}"}}}}"#,
+            b64("{}")
+        );
+        let v = check_as("regcred", &opaque);
+        assert!(v.is_allowed());
+        assert!(v.warnings()[0].contains("the kubelet ignores it for image pulls"));
+    }
+
+    #[test]
+    fn other_secrets_pass_untouched() {
+        for object in [
+            r#"{"type":"Opaque","data":{"password":"aHVudGVyMg=="}}"#,
+            r#"{"type":"kubernetes.io/service-account-token","data":{"token":"eHl6"}}"#,
+            r#"{"data":{"x":"eHl6"}}"#,
+        ] {
+            assert_eq!(check_as("regcred", object), Verdict::accept());
+        }
+    }
+
+    #[test]
+    fn updates_that_keep_the_content_pass() {
+        let (bad_json, other_json) = (dockerconfigjson("{}"), dockerconfigjson(r#"{"a":{}}"#));
+        let bad: Object = serde_json::from_str(&bad_json).unwrap();
+        let old: Object = serde_json::from_str(&bad_json).unwrap();
+        let subject = Subject::for_test("Secret", false);
+        let s = settings(SETTINGS);
+        assert!(check_secret(&s, &subject, Some("x"), &bad, Some(&old)).is_allowed());
+        let other: Object = serde_json::from_str(&other_json).unwrap();
+        assert!(!check_secret(&s, &subject, Some("x"), &bad, Some(&other)).is_allowed());
+    }
+
+    #[test]
+    fn the_check_can_be_switched_off() {
+        let s = settings(r#"{"validateSecrets":false}"#);
+        let bad_json = dockerconfigjson("{}");
+        let bad: Object = serde_json::from_str(&bad_json).unwrap();
+        let subject = Subject::for_test("Secret", true);
+        assert!(check_secret(&s, &subject, Some("x"), &bad, None).is_allowed());
+    }
+}
