@@ -146,15 +146,17 @@ impl fmt::Display for DecodeError {
 }
 
 /// A registry key as messages show it: quoted, with any `user:password@` cut out, since a key
-/// is the one part of a secret a message may print.
+/// is the one part of a secret a message may print. Everything before the last `@` goes: a
+/// password may itself hold `/`, `?` or `#`, and no registry host or path holds `@`.
 pub fn show_key(key: &str) -> String {
-    let (scheme, rest) = match key.find("://") {
-        Some(i) => key.split_at(i + 3),
-        None => ("", key),
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{:?}", format!("{scheme}…@{}", &rest[at + 1..])),
+    match key.rfind('@') {
+        Some(at) => {
+            let scheme = key
+                .find("://")
+                .filter(|&i| i < at)
+                .map_or("", |i| &key[..i + 3]);
+            format!("{:?}", format!("{scheme}…@{}", &key[at + 1..]))
+        }
         None => format!("{key:?}"),
     }
 }
@@ -856,6 +858,10 @@ mod tests {
             r#""https://…@registry.io/v1/""#
         );
         assert_eq!(show_key("user:hunter2@registry.io"), r#""…@registry.io""#);
-        assert_eq!(show_key("registry.io/a@b"), r#""registry.io/a@b""#);
+        assert_eq!(show_key("user:pa/ss@registry.io"), r#""…@registry.io""#);
+        assert_eq!(
+            show_key("https://u:p#x@registry.io"),
+            r#""https://…@registry.io""#
+        );
     }
 }

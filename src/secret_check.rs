@@ -76,7 +76,10 @@ pub fn check_secret(
         let servers: Vec<String> = decoded
             .errors
             .iter()
-            .filter_map(|e| RegistryPattern::from_config_key(e.key()?).ok())
+            .filter_map(|e| e.key())
+            // A key with user info may hide a password in what Go parses as host or path.
+            .filter(|key| !key.contains('@'))
+            .filter_map(|key| RegistryPattern::from_config_key(key).ok())
             .map(|p| p.to_string())
             .collect();
         let servers: Vec<&str> = servers.iter().map(String::as_str).collect();
