@@ -68,10 +68,16 @@ unit-tests:
 e2e-tests: deps policy.wasm $(RUNNER)
 	bats e2e-tests/
 
-bench: policy.wasm floor.wasm $(RUNNER)
+# The 1 MiB Secret is generated, not committed.
+target/bench/secret-opaque-1mib.json: e2e-tests/test_data/generate.py
+	python3 e2e-tests/test_data/generate.py --large target/bench
+
+bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings.yaml \
 		pod-3-containers=bench/requests/pod-3-containers.json \
-		cronjob-10-containers=bench/requests/cronjob-10-containers.json
+		cronjob-10-containers=bench/requests/cronjob-10-containers.json \
+		secret-opaque-1mib=target/bench/secret-opaque-1mib.json \
+		secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json
 
 clean:
 	cargo clean

@@ -1,61 +1,8 @@
 #!/usr/bin/env bats
-# End-to-end cases: the compiled policy, run the way kwctl runs it.
-#
-# By default this uses the project's runner (wasmtime + waPC, as kwctl embeds them). With a
-# real kwctl the same suite runs unchanged:
-#   KWCTL=kwctl POLICY=annotated-policy.wasm bats e2e-tests/e2e.bats
+# End-to-end cases for Pods and workload templates (helpers.bash says how they run).
 
 bats_require_minimum_version 1.5.0
-
-setup() {
-  ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-  KWCTL="${KWCTL:-$ROOT/target/runner/runner/policy-runner}"
-  POLICY="${POLICY:-$ROOT/policy.wasm}"
-  DATA="$BATS_TEST_DIRNAME/test_data"
-  SETTINGS="$DATA/settings.yaml"
-}
-
-# evaluate REQUEST [kwctl options...]: runs the policy on test_data/REQUEST with the suite's
-# settings unless other settings are given. Only stdout is kept in $output (kwctl logs on stderr).
-evaluate() {
-  local request="$1"
-  shift
-  if [ "$#" -eq 0 ]; then
-    set -- -s "$SETTINGS"
-  fi
-  run --separate-stderr "$KWCTL" run -r "$DATA/$request" "$@" "$POLICY"
-  [ "$status" -eq 0 ] || { echo "exit $status: $stderr" >&2; return 1; }
-}
-
-allowed() { [ "$(jq -r .allowed <<<"$output")" = true ] || { echo "not allowed: $output" >&2; return 1; }; }
-rejected() { [ "$(jq -r .allowed <<<"$output")" = false ] || { echo "not rejected: $output" >&2; return 1; }; }
-message() { jq -r '.status.message // ""' <<<"$output"; }
-warnings() { jq -r '(.warnings // []) | join("\n")' <<<"$output"; }
-# message_has TEXT...: the rejection message contains every TEXT.
-message_has() {
-  local m
-  m="$(message)"
-  for text in "$@"; do
-    [[ "$m" == *"$text"* ]] || { echo "message lacks <$text>: $m" >&2; return 1; }
-  done
-}
-warnings_have() {
-  local w
-  w="$(warnings)"
-  for text in "$@"; do
-    [[ "$w" == *"$text"* ]] || { echo "warnings lack <$text>: $w" >&2; return 1; }
-  done
-}
-no_warnings() { [ "$(jq -c .warnings <<<"$output")" = null ] || { echo "warnings: $output" >&2; return 1; }; }
-
-# Settings the policy must refuse: exit 1 and kwctl's message, naming the field.
-refused_settings() {
-  local settings="$1" fragment="$2"
-  run --separate-stderr "$KWCTL" run -r "$DATA/pod-public.json" --settings-json "$settings" "$POLICY"
-  [ "$status" -eq 1 ] || { echo "exit $status, stdout: $output" >&2; return 1; }
-  [ -z "$output" ]
-  [[ "$stderr" == *"Provided settings are not valid: "*"$fragment"* ]] || { echo "stderr: $stderr" >&2; return 1; }
-}
+load helpers
 
 @test "a public Docker Hub image needs no pull secret" {
   evaluate pod-public.json

@@ -108,7 +108,8 @@ fn questions_cover_every_setting() {
     // Every field of the settings, set to a non-default value, must be accepted, and have a
     // question; an unknown field would be refused.
     let all = r#"{"registries":[{"registry":"a.io","pullSecrets":["s"]}],
-        "unlistedRegistries":"reject","templatesWithoutPullSecrets":"warn"}"#;
+        "unlistedRegistries":"reject","templatesWithoutPullSecrets":"warn",
+        "validateSecrets":false}"#;
     Settings::from_json(all.as_bytes()).unwrap();
     let fields: Value = serde_json::from_str(all).unwrap();
     for field in fields.as_object().unwrap().keys() {

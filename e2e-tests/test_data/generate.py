@@ -4,9 +4,11 @@
 The JSON files are committed and are what the tests read; this script only keeps them
 consistent and easy to extend. Run it from anywhere: `python3 e2e-tests/test_data/generate.py`.
 """
+import base64
 import copy
 import json
 import pathlib
+import sys
 
 HERE = pathlib.Path(__file__).parent
 NS = "team-a"
@@ -21,6 +23,7 @@ GVR = {
     "Job": ("batch", "v1", "jobs"),
     "CronJob": ("batch", "v1", "cronjobs"),
     "ConfigMap": ("", "v1", "configmaps"),
+    "Secret": ("", "v1", "secrets"),
 }
 
 
@@ -192,6 +195,96 @@ def main():
         "request": request("Pod", wrap("Pod", "wrapped", pods["pod-private-no-secret"]))})
 
 
+# The one credential the fixtures carry; the suite checks that no response ever shows it.
+USER, PASSWORD = "e2e-robot", "s3cr3t-Pa55w0rd-e2e"
+AUTH = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+GOOD = {"auth": AUTH}
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def secret(name, secret_type="kubernetes.io/dockerconfigjson", data=None, string_data=None,
+           labels=None):
+    obj = {"apiVersion": "v1", "kind": "Secret", "metadata": metadata(name, labels),
+           "type": secret_type}
+    if data is not None:
+        obj["data"] = data
+    if string_data is not None:
+        obj["stringData"] = string_data
+    return obj
+
+
+def dockerconfigjson(name, doc, **kw):
+    return secret(name, data={".dockerconfigjson": b64(json.dumps(doc))}, **kw)
+
+
+def secrets():
+    cases = {
+        "secret-aligned": dockerconfigjson("regcred", {"auths": {"private.registry.com": GOOD}}),
+        "secret-dockerhub-key": dockerconfigjson(
+            "regcred", {"auths": {"https://index.docker.io/v1/": GOOD}}),
+        "secret-port-mismatch": dockerconfigjson("local-creds", {"auths": {"registry.local": GOOD}}),
+        "secret-case-mismatch": dockerconfigjson(
+            "regcred", {"auths": {"Private.Registry.com": GOOD}}),
+        "secret-glob-mismatch": dockerconfigjson(
+            "example-creds", {"auths": {"*.example.com": GOOD}}),
+        "secret-path-mismatch": dockerconfigjson(
+            "quay-my-org", {"auths": {"quay.io/other-org": GOOD}}),
+        "secret-poison-auth": dockerconfigjson(
+            "regcred", {"auths": {"private.registry.com": {"auth": PASSWORD + "!"}}}),
+        "secret-poison-no-colon": dockerconfigjson(
+            "regcred", {"auths": {"private.registry.com": {"auth": b64(PASSWORD)}}}),
+        "secret-poison-type": dockerconfigjson(
+            "regcred", {"auths": {"private.registry.com": {"username": USER, "password": 1234}}}),
+        "secret-useless-identitytoken": dockerconfigjson(
+            "regcred", {"auths": {"private.registry.com": {"identitytoken": PASSWORD}}}),
+        "secret-useless-no-auths": dockerconfigjson("regcred", {"private.registry.com": GOOD}),
+        "secret-useless-empty-auths": dockerconfigjson("regcred", {"auths": {}}),
+        "secret-dropped-key": dockerconfigjson(
+            "other-creds", {"auths": {"registry.io:abc": GOOD}}),
+        "secret-dockercfg-aligned": secret(
+            "regcred", "kubernetes.io/dockercfg",
+            data={".dockercfg": b64(json.dumps({"private.registry.com": GOOD}))}),
+        "secret-dockercfg-wrapped": secret(
+            "regcred", "kubernetes.io/dockercfg",
+            data={".dockercfg": b64(json.dumps({"auths": {"private.registry.com": GOOD}}))}),
+        "secret-dockercfg-poison": secret(
+            "regcred", "kubernetes.io/dockercfg",
+            data={".dockercfg": b64(json.dumps({"private.registry.com": {"auth": "%%%"}}))}),
+        "secret-stringdata-aligned": secret(
+            "regcred", string_data={".dockerconfigjson": json.dumps(
+                {"auths": {"private.registry.com": {"username": USER, "password": PASSWORD}}})}),
+        "secret-stringdata-poison": secret(
+            "regcred", string_data={".dockerconfigjson": json.dumps(
+                {"auths": {"private.registry.com": {"auth": USER}}})}),
+        "secret-suspicious-disagree": dockerconfigjson(
+            "regcred", {"auths": {"private.registry.com": {
+                "auth": AUTH, "username": "someone-else", "password": PASSWORD}}}),
+        "secret-suspicious-http": dockerconfigjson(
+            "gcr-creds", {"auths": {"gcr.io": GOOD, "http://registry.local:5000": GOOD}}),
+        "secret-opaque-with-dockerconfigjson": secret(
+            "regcred", "Opaque",
+            data={".dockerconfigjson": b64(json.dumps({"auths": {"private.registry.com": GOOD}}))}),
+        "secret-opaque": secret("app-config", "Opaque",
+                                data={"password": b64(PASSWORD), "config.yaml": b64("a: 1\n")}),
+        "secret-sa-token": secret(
+            "builder-token", "kubernetes.io/service-account-token",
+            data={"token": b64("eyJhbGciOiJSUzI1NiJ9.e30.sig"), "ca.crt": b64("-----BEGIN")}),
+    }
+    for name, obj in cases.items():
+        write(f"{name}.json", request("Secret", obj))
+    # An update that only relabels a Secret admitted before the policy.
+    old = cases["secret-useless-empty-auths"]
+    relabelled = copy.deepcopy(old)
+    relabelled["metadata"]["labels"]["team"] = "a"
+    write("secret-update-relabel.json", request("Secret", relabelled, "UPDATE", old))
+    changed = copy.deepcopy(old)
+    changed["data"][".dockerconfigjson"] = b64(json.dumps({"auths": {"x.io": {}}}))
+    write("secret-update-content.json", request("Secret", changed, "UPDATE", old))
+
+
 def bench_requests():
     """The requests `make bench` times (bench/requests/)."""
     out = HERE.parent.parent / "bench" / "requests"
@@ -207,8 +300,27 @@ def bench_requests():
                 pod_spec(many, ["regcred", "gcr-creds", "quay-my-org"]))
     (out / "cronjob-10-containers.json").write_text(
         json.dumps(request("CronJob", cron), indent=2) + "\n")
+    registries = {f"registry-{i}.example.com": GOOD for i in range(19)}
+    registries["private.registry.com"] = GOOD
+    pull = dockerconfigjson("regcred", {"auths": registries})
+    (out / "secret-dockerconfigjson-20-registries.json").write_text(
+        json.dumps(request("Secret", pull), indent=2) + "\n")
+
+
+def large_bench_requests(out):
+    """A 1 MiB Opaque Secret, as Helm stores releases: written at bench time, not committed."""
+    blob = base64.b64encode(bytes(range(256)) * 3072).decode()  # 768 KiB raw, 1 MiB as base64
+    helm = secret("sh.helm.release.v1.web.v7", "helm.sh/release.v1",
+                  data={"release": blob}, labels={"owner": "helm", "name": "web"})
+    helm["type"] = "Opaque"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "secret-opaque-1mib.json").write_text(json.dumps(request("Secret", helm)) + "\n")
 
 
 if __name__ == "__main__":
-    main()
-    bench_requests()
+    if sys.argv[1:2] == ["--large"]:
+        large_bench_requests(pathlib.Path(sys.argv[2]))
+    else:
+        main()
+        secrets()
+        bench_requests()
