@@ -10,6 +10,7 @@
 //! `null` leaves a field as it was, a value of the wrong type is an error only for declared
 //! fields, and an object key repeated overwrites the earlier one.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use base64::Engine as _;
@@ -163,9 +164,9 @@ pub fn show_key(key: &str) -> String {
 
 /// What the kubelet learns from one registry key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// The key as written.
-    pub key: String,
+pub struct Entry<'c> {
+    /// The key as written, borrowed from the content where it has no escapes.
+    pub key: Cow<'c, str>,
     /// The kubelet ends up with a non-empty user name or password.
     pub has_credentials: bool,
     /// `auth` and `username`/`password` are both given and say different things (the kubelet
@@ -177,10 +178,10 @@ pub struct Entry {
 
 /// What the kubelet makes of a pull secret's content.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Decoded {
+pub struct Decoded<'c> {
     /// The registry keys, each once (a repeated key overwrites the earlier one), in the order
     /// they first appear.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<Entry<'c>>,
     /// Errors that make the kubelet refuse the secret. Empty when it decodes.
     pub errors: Vec<DecodeError>,
     /// `.dockerconfigjson`: an `auths` object was present (`null` counts as absent).
@@ -194,7 +195,7 @@ pub struct Decoded {
 }
 
 /// Decodes pull-secret content of `format`.
-pub fn decode(format: Format, content: &[u8]) -> Decoded {
+pub fn decode(format: Format, content: &[u8]) -> Decoded<'_> {
     let mut decoded = Decoded::default();
     let mut de = serde_json::Deserializer::from_slice(content);
     let top = TopLevel {
@@ -258,18 +259,18 @@ macro_rules! other_kinds {
     };
 }
 
-struct TopLevel<'o> {
+struct TopLevel<'o, 'c> {
     format: Format,
-    out: &'o mut Decoded,
+    out: &'o mut Decoded<'c>,
 }
 
-impl TopLevel<'_> {
+impl TopLevel<'_, '_> {
     fn other(self, kind: JsonKind) {
         self.out.errors.push(DecodeError::NotAnObject(kind));
     }
 }
 
-impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
+impl<'de> DeserializeSeed<'de> for TopLevel<'_, 'de> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -277,7 +278,7 @@ impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for TopLevel<'_> {
+impl<'de> Visitor<'de> for TopLevel<'_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -289,7 +290,7 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let out = self.out;
         let mut objects_at_top = false;
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match self.format {
                 Format::DockerCfg => {
                     if folds_to(&key, "auths") {
@@ -342,17 +343,17 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
 }
 
 /// The `auths` map (or a `.dockercfg` document's top level): registry key to entry.
-struct Entries<'o> {
-    out: &'o mut Decoded,
+struct Entries<'o, 'c> {
+    out: &'o mut Decoded<'c>,
 }
 
-impl Entries<'_> {
+impl Entries<'_, '_> {
     fn other(self, kind: JsonKind) -> JsonKind {
         kind
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Entries<'_> {
+impl<'de> DeserializeSeed<'de> for Entries<'_, 'de> {
     type Value = JsonKind;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsonKind, D::Error> {
@@ -360,7 +361,7 @@ impl<'de> DeserializeSeed<'de> for Entries<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Entries<'_> {
+impl<'de> Visitor<'de> for Entries<'_, 'de> {
     type Value = JsonKind;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -370,7 +371,7 @@ impl<'de> Visitor<'de> for Entries<'_> {
     other_kinds!();
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonKind, A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             map.next_value_seed(EntrySeed {
                 key,
                 out: &mut *self.out,
@@ -381,24 +382,24 @@ impl<'de> Visitor<'de> for Entries<'_> {
 }
 
 /// One registry key's entry: `{"username", "password", "email", "auth", ...}`.
-struct EntrySeed<'o> {
-    key: String,
-    out: &'o mut Decoded,
+struct EntrySeed<'o, 'c> {
+    key: Cow<'c, str>,
+    out: &'o mut Decoded<'c>,
 }
 
-impl EntrySeed<'_> {
+impl EntrySeed<'_, '_> {
     fn other(self, kind: JsonKind) {
         match kind {
             // Go hands `null` to the entry's UnmarshalJSON, which leaves it empty.
             JsonKind::Null => self.record(Fields::default()),
             found => self.out.errors.push(DecodeError::EntryNotAnObject {
-                key: self.key,
+                key: self.key.into_owned(),
                 found,
             }),
         }
     }
 
-    fn record(self, fields: Fields) {
+    fn record(self, fields: Fields<'_>) {
         let Fields {
             username,
             password,
@@ -409,25 +410,29 @@ impl EntrySeed<'_> {
         let had_errors = !type_errors.is_empty();
         for (field, found) in type_errors {
             self.out.errors.push(DecodeError::FieldNotString {
-                key: self.key.clone(),
+                key: self.key.to_string(),
                 field,
                 found,
             });
         }
-        let username = username.unwrap_or_default();
-        let password = password.unwrap_or_default();
-        let auth = auth.unwrap_or_default();
+        let username = username.as_deref().unwrap_or_default().as_bytes();
+        let password = password.as_deref().unwrap_or_default().as_bytes();
+        let auth = auth.as_deref().unwrap_or_default();
         let (has_credentials, auth_disagrees) = if auth.is_empty() {
             (!username.is_empty() || !password.is_empty(), false)
         } else {
-            match decode_auth(&auth) {
-                Ok((user, pass)) => (
+            let inspect = |decoded: &[u8]| {
+                let (user, pass) = split_auth(decoded);
+                (
                     !user.is_empty() || !pass.is_empty(),
                     (!username.is_empty() || !password.is_empty())
                         && (user != username || pass != password),
-                ),
+                )
+            };
+            match with_decoded_auth(auth, inspect) {
+                Ok(facts) => facts,
                 Err(error) => {
-                    let key = self.key.clone();
+                    let key = self.key.to_string();
                     self.out.errors.push(match error {
                         AuthError::NotBase64 => DecodeError::AuthNotBase64 { key },
                         AuthError::NoColon => DecodeError::AuthWithoutColon { key },
@@ -453,7 +458,7 @@ impl EntrySeed<'_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
+impl<'de> DeserializeSeed<'de> for EntrySeed<'_, 'de> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -461,7 +466,7 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for EntrySeed<'_> {
+impl<'de> Visitor<'de> for EntrySeed<'_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -474,34 +479,26 @@ impl<'de> Visitor<'de> for EntrySeed<'_> {
         let mut fields = Fields::default();
         // Read and type-checked like the others, then dropped: the kubelet never uses it.
         let mut email = None;
-        while let Some(name) = map.next_key::<String>()? {
-            let slot = if folds_to(&name, "username") {
-                Some(("username", &mut fields.username))
-            } else if folds_to(&name, "password") {
-                Some(("password", &mut fields.password))
-            } else if folds_to(&name, "auth") {
-                Some(("auth", &mut fields.auth))
-            } else if folds_to(&name, "email") {
-                Some(("email", &mut email))
-            } else {
-                None
-            };
-            match slot {
-                Some((field, slot)) => match map.next_value::<StringOrKind>()? {
-                    StringOrKind::String(value) => *slot = Some(value),
-                    StringOrKind::Kind(JsonKind::Null) => {}
-                    StringOrKind::Kind(found) => fields.type_errors.push((field, found)),
-                },
-                None => {
+        while let Some(name) = map.next_key::<FieldName>()? {
+            let (field, slot) = match name {
+                FieldName::Username => ("username", &mut fields.username),
+                FieldName::Password => ("password", &mut fields.password),
+                FieldName::Auth => ("auth", &mut fields.auth),
+                FieldName::Email => ("email", &mut email),
+                FieldName::Ignored(ignored) => {
                     map.next_value::<IgnoredAny>()?;
-                    for ignored in ["identitytoken", "registrytoken"] {
-                        if name.eq_ignore_ascii_case(ignored)
-                            && !fields.ignored_fields.contains(&ignored)
-                        {
-                            fields.ignored_fields.push(ignored);
-                        }
+                    if let Some(ignored) = ignored
+                        && !fields.ignored_fields.contains(&ignored)
+                    {
+                        fields.ignored_fields.push(ignored);
                     }
+                    continue;
                 }
+            };
+            match map.next_value::<StringOrKind<'de>>()? {
+                StringOrKind::String(value) => *slot = Some(value),
+                StringOrKind::Kind(JsonKind::Null) => {}
+                StringOrKind::Kind(found) => fields.type_errors.push((field, found)),
             }
         }
         self.record(fields);
@@ -509,32 +506,99 @@ impl<'de> Visitor<'de> for EntrySeed<'_> {
     }
 }
 
-/// An entry's fields while it is read. The credentials live only here, and only as long as it
-/// takes to compare them.
+/// A registry key, borrowed from the content unless it holds escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a registry key")
+            }
+
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// An entry's field names, told apart without allocating.
+enum FieldName {
+    Username,
+    Password,
+    Auth,
+    Email,
+    /// A field the kubelet does not read; named when it is one worth mentioning.
+    Ignored(Option<&'static str>),
+}
+
+impl<'de> serde::Deserialize<'de> for FieldName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = FieldName;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<FieldName, E> {
+                Ok(if folds_to(name, "username") {
+                    FieldName::Username
+                } else if folds_to(name, "password") {
+                    FieldName::Password
+                } else if folds_to(name, "auth") {
+                    FieldName::Auth
+                } else if folds_to(name, "email") {
+                    FieldName::Email
+                } else if name.eq_ignore_ascii_case("identitytoken") {
+                    FieldName::Ignored(Some("identitytoken"))
+                } else if name.eq_ignore_ascii_case("registrytoken") {
+                    FieldName::Ignored(Some("registrytoken"))
+                } else {
+                    FieldName::Ignored(None)
+                })
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// An entry's fields while it is read. The credentials live only here, borrowed from the
+/// secret's content, and only as long as it takes to compare them.
 #[derive(Default)]
-struct Fields {
-    username: Option<String>,
-    password: Option<String>,
-    auth: Option<String>,
+struct Fields<'de> {
+    username: Option<Cow<'de, str>>,
+    password: Option<Cow<'de, str>>,
+    auth: Option<Cow<'de, str>>,
     ignored_fields: Vec<&'static str>,
     type_errors: Vec<(&'static str, JsonKind)>,
 }
 
-enum StringOrKind {
-    String(String),
+enum StringOrKind<'de> {
+    String(Cow<'de, str>),
     Kind(JsonKind),
 }
 
-impl<'de> serde::Deserialize<'de> for StringOrKind {
+impl<'de> serde::Deserialize<'de> for StringOrKind<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
         impl V {
-            fn other(self, kind: JsonKind) -> StringOrKind {
+            fn other<'de>(self, kind: JsonKind) -> StringOrKind<'de> {
                 StringOrKind::Kind(kind)
             }
         }
         impl<'de> Visitor<'de> for V {
-            type Value = StringOrKind;
+            type Value = StringOrKind<'de>;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
@@ -542,11 +606,21 @@ impl<'de> serde::Deserialize<'de> for StringOrKind {
 
             other_kinds!(except_strings);
 
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<StringOrKind, E> {
-                Ok(StringOrKind::String(v.to_owned()))
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<StringOrKind<'de>, E> {
+                Ok(StringOrKind::String(Cow::Borrowed(v)))
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringOrKind, A::Error> {
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<StringOrKind<'de>, E> {
+                Ok(StringOrKind::String(Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StringOrKind<'de>, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(StringOrKind::Kind(JsonKind::Object))
             }
@@ -647,53 +721,78 @@ const UNPADDED: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// Decodes base64 as Go's `StdEncoding` does, which skips `\r` and `\n` anywhere.
-pub fn go_std_base64(value: &str) -> Option<Vec<u8>> {
+pub fn go_std_base64(value: &[u8]) -> Option<Vec<u8>> {
     decode_with(&PADDED, value)
 }
 
-fn decode_with(engine: &GeneralPurpose, value: &str) -> Option<Vec<u8>> {
-    if value.contains(['\r', '\n']) {
-        let stripped: String = value
-            .chars()
-            .filter(|c| !matches!(c, '\r' | '\n'))
+fn decode_with(engine: &GeneralPurpose, value: &[u8]) -> Option<Vec<u8>> {
+    // Newlines are rare: look for them only when the plain decode fails.
+    engine.decode(value).ok().or_else(|| {
+        let stripped: Vec<u8> = value
+            .iter()
+            .copied()
+            .filter(|b| !matches!(b, b'\r' | b'\n'))
             .collect();
-        engine.decode(stripped).ok()
-    } else {
-        engine.decode(value).ok()
-    }
+        (stripped.len() != value.len())
+            .then(|| engine.decode(stripped).ok())
+            .flatten()
+    })
 }
 
 /// The kubelet's `decodeDockerConfigFieldAuth`: padded base64 when the (trimmed) value ends in
-/// `=`, unpadded otherwise; then split at the first `:`.
-fn decode_auth(auth: &str) -> Result<(String, String), AuthError> {
+/// `=`, unpadded otherwise; the result must hold the `:` between user name and password. Go
+/// compares the halves as byte strings, so `inspect` sees bytes. A usual `auth` decodes on the
+/// stack: one per registry key, on every request for a pull secret.
+fn with_decoded_auth<R>(auth: &str, inspect: impl FnOnce(&[u8]) -> R) -> Result<R, AuthError> {
     let engine = if auth.trim().ends_with('=') {
         &PADDED
     } else {
         &UNPADDED
     };
-    let decoded = decode_with(engine, auth).ok_or(AuthError::NotBase64)?;
-    let decoded = String::from_utf8_lossy(&decoded);
-    let (user, pass) = decoded.split_once(':').ok_or(AuthError::NoColon)?;
-    Ok((user.to_owned(), pass.to_owned()))
+    let mut buffer = [0u8; 384];
+    let heap;
+    let decoded = match engine.decode_slice(auth, &mut buffer) {
+        Ok(len) => &buffer[..len],
+        Err(_) => {
+            heap = decode_with(engine, auth.as_bytes()).ok_or(AuthError::NotBase64)?;
+            &heap[..]
+        }
+    };
+    if !decoded.contains(&b':') {
+        return Err(AuthError::NoColon);
+    }
+    Ok(inspect(decoded))
+}
+
+/// Splits a decoded `auth` at its first `:`.
+fn split_auth(decoded: &[u8]) -> (&[u8], &[u8]) {
+    match decoded.iter().position(|&b| b == b':') {
+        Some(colon) => (&decoded[..colon], &decoded[colon + 1..]),
+        None => (decoded, &[]),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn json(content: &str) -> Decoded {
-        decode(Format::DockerConfigJson, content.as_bytes())
+    // Decoded borrows from its content: the tests keep theirs for good.
+    fn json(content: &str) -> Decoded<'static> {
+        decode(
+            Format::DockerConfigJson,
+            content.to_owned().leak().as_bytes(),
+        )
     }
 
-    fn cfg(content: &str) -> Decoded {
-        decode(Format::DockerCfg, content.as_bytes())
+    fn cfg(content: &str) -> Decoded<'static> {
+        decode(Format::DockerCfg, content.to_owned().leak().as_bytes())
     }
 
     fn b64(s: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(s)
     }
 
-    fn entry(d: &Decoded, key: &str) -> Entry {
+    fn entry(d: &Decoded<'static>, key: &str) -> Entry<'static> {
         d.entries.iter().find(|e| e.key == key).cloned().unwrap()
     }
 

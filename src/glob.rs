@@ -3,125 +3,125 @@
 //! The kubelet matches each label of a credential key against the image's label with Go's
 //! `filepath.Match` (`*`, `?`, `[...]` with `^` negation, ranges and `\` escapes). The `glob`
 //! and `globset` crates speak other dialects (`[!...]`, `**`, no error on `[]`), and the verdict
-//! must be the kubelet's to the letter, so this small matcher is written here.
+//! must be the kubelet's to the letter, so this small matcher is written here. Like Go's, it
+//! interprets the pattern as it goes: nothing is compiled or allocated, which matters because
+//! every registry key of every pull secret is matched on the request path.
 //!
 //! Labels never hold `/`, so the separator rule of `filepath.Match` (a `*` stops at `/`) never
 //! applies. A malformed pattern matches nothing: the kubelet ignores `Match`'s error and
 //! treats it as a miss.
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Literal(char),
-    AnyChar,
-    Star,
-    Class {
-        negated: bool,
-        ranges: Vec<(char, char)>,
-    },
+/// Whether `pattern` has no glob characters, so that it matches only itself.
+pub fn is_literal(pattern: &str) -> bool {
+    !pattern
+        .bytes()
+        .any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
 }
 
-/// A compiled glob. `None` from [`Glob::new`] means the pattern is malformed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Glob {
-    tokens: Vec<Token>,
-}
-
-impl Glob {
-    /// Compiles `pattern`; `None` when Go's `filepath.Match` would return `ErrBadPattern`.
-    pub fn new(pattern: &str) -> Option<Glob> {
-        let mut tokens = Vec::new();
-        let mut chars = pattern.chars().peekable();
-        while let Some(c) = chars.next() {
-            let token = match c {
-                '*' => Token::Star,
-                '?' => Token::AnyChar,
-                '\\' => Token::Literal(chars.next()?),
-                '[' => {
-                    let negated = chars.next_if_eq(&'^').is_some();
-                    let mut ranges = Vec::new();
-                    loop {
-                        if !ranges.is_empty() && chars.next_if_eq(&']').is_some() {
-                            break;
-                        }
-                        let lo = class_char(&mut chars)?;
-                        let hi = if chars.next_if_eq(&'-').is_some() {
-                            class_char(&mut chars)?
-                        } else {
-                            lo
-                        };
-                        ranges.push((lo, hi));
-                    }
-                    Token::Class { negated, ranges }
-                }
-                c => Token::Literal(c),
-            };
-            tokens.push(token);
+/// Whether Go's `filepath.Match` would accept `pattern` without `ErrBadPattern`.
+pub fn is_valid(pattern: &str) -> bool {
+    let mut rest = pattern;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
+        match c {
+            '\\' => match rest.chars().next() {
+                Some(e) => rest = &rest[e.len_utf8()..],
+                None => return false,
+            },
+            '[' => match class(rest, None) {
+                Some((_, after)) => rest = after,
+                None => return false,
+            },
+            _ => {}
         }
-        Some(Glob { tokens })
     }
+    true
+}
 
-    /// Whether the pattern has no glob characters at all.
-    pub fn is_literal(&self) -> bool {
-        self.tokens.iter().all(|t| matches!(t, Token::Literal(_)))
+/// Whether `name` matches the whole of `pattern`; a malformed pattern matches nothing.
+pub fn matches(pattern: &str, name: &str) -> bool {
+    if is_literal(pattern) {
+        return pattern == name;
     }
+    is_valid(pattern) && matches_from(pattern, name)
+}
 
-    /// Whether `name` matches the whole pattern.
-    pub fn matches(&self, name: &str) -> bool {
-        matches_from(&self.tokens, name)
+fn matches_from(pattern: &str, name: &str) -> bool {
+    let Some(p) = pattern.chars().next() else {
+        return name.is_empty();
+    };
+    let rest = &pattern[p.len_utf8()..];
+    if p == '*' {
+        return name
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([name.len()])
+            .any(|skip| matches_from(rest, &name[skip..]));
+    }
+    let Some(c) = name.chars().next() else {
+        return false;
+    };
+    let name_rest = &name[c.len_utf8()..];
+    let (ok, rest) = match p {
+        '?' => (true, rest),
+        '\\' => match rest.chars().next() {
+            Some(e) => (e == c, &rest[e.len_utf8()..]),
+            None => return false,
+        },
+        '[' => match class(rest, Some(c)) {
+            Some((ok, after)) => (ok, after),
+            None => return false,
+        },
+        literal => (literal == c, rest),
+    };
+    ok && matches_from(rest, name_rest)
+}
+
+/// Reads a character class after its `[`: whether `c` is in it (when given) and the pattern
+/// after its `]`; `None` when malformed, as Go's `getEsc` decides: `-` and `]` must be escaped,
+/// a class needs one range, and it must close before the pattern ends.
+fn class(pattern: &str, c: Option<char>) -> Option<(bool, &str)> {
+    let (negated, mut rest) = match pattern.strip_prefix('^') {
+        Some(rest) => (true, rest),
+        None => (false, pattern),
+    };
+    let mut found = false;
+    let mut ranges = 0;
+    loop {
+        if ranges > 0
+            && let Some(after) = rest.strip_prefix(']')
+        {
+            return Some((found != negated, after));
+        }
+        let (lo, after) = class_char(rest)?;
+        let (hi, after) = match after.strip_prefix('-') {
+            Some(after) => class_char(after)?,
+            None => (lo, after),
+        };
+        rest = after;
+        found |= c.is_some_and(|c| lo <= c && c <= hi);
+        ranges += 1;
     }
 }
 
-/// One character of a class, as Go's `getEsc` reads it: `-` and `]` must be escaped, and the
-/// class must not run off the end of the pattern.
-fn class_char(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<char> {
+fn class_char(pattern: &str) -> Option<(char, &str)> {
+    let mut chars = pattern.chars();
     let c = match chars.next()? {
         '-' | ']' => return None,
         '\\' => chars.next()?,
         c => c,
     };
+    let rest = chars.as_str();
     // Go refuses a class whose last range ends the pattern without `]`.
-    chars.peek()?;
-    Some(c)
-}
-
-fn matches_from(tokens: &[Token], name: &str) -> bool {
-    let Some((first, rest)) = tokens.split_first() else {
-        return name.is_empty();
-    };
-    match first {
-        Token::Star => name
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([name.len()])
-            .any(|skip| matches_from(rest, &name[skip..])),
-        token => {
-            let mut chars = name.chars();
-            match chars.next() {
-                Some(c) if token_matches(token, c) => matches_from(rest, chars.as_str()),
-                _ => false,
-            }
-        }
+    if rest.is_empty() {
+        return None;
     }
-}
-
-fn token_matches(token: &Token, c: char) -> bool {
-    match token {
-        Token::Literal(l) => *l == c,
-        Token::AnyChar => true,
-        Token::Class { negated, ranges } => {
-            ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
-        }
-        Token::Star => unreachable!("stars are handled by matches_from"),
-    }
+    Some((c, rest))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn m(pattern: &str, name: &str) -> bool {
-        Glob::new(pattern).is_some_and(|g| g.matches(name))
-    }
 
     #[test]
     fn go_filepath_match_cases() {
@@ -159,7 +159,7 @@ mod tests {
             ("?", "", false),
         ];
         for &(pattern, name, want) in cases {
-            assert_eq!(m(pattern, name), want, "{pattern:?} vs {name:?}");
+            assert_eq!(matches(pattern, name), want, "{pattern:?} vs {name:?}");
         }
     }
 
@@ -168,17 +168,16 @@ mod tests {
         for pattern in [
             "[]a]", "[-]", "[x-]", "[\\-x", "\\", "[a-b-c]", "[", "[^", "[^bc", "a[",
         ] {
-            assert!(
-                Glob::new(pattern).is_none(),
-                "{pattern:?} should be malformed"
-            );
+            assert!(!is_valid(pattern), "{pattern:?} should be malformed");
+            assert!(!matches(pattern, "a"), "{pattern:?}");
+            assert!(!matches(pattern, pattern), "{pattern:?}");
         }
     }
 
     #[test]
     fn literal_detection() {
-        assert!(Glob::new("registry").unwrap().is_literal());
-        assert!(!Glob::new("*").unwrap().is_literal());
-        assert!(!Glob::new("reg?stry").unwrap().is_literal());
+        assert!(is_literal("registry"));
+        assert!(!is_literal("*"));
+        assert!(!is_literal("reg?stry"));
     }
 }

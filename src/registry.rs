@@ -12,10 +12,12 @@
 //! Go `filepath.Match` glob (case-sensitive), and the key's path must be a string prefix of the
 //! image's path. Settings differ in one point only: a path prefix covers whole path segments.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
+use std::ops::Range;
 
-use crate::glob::Glob;
+use crate::glob;
 use crate::reference::ImageRef;
 
 /// Docker Hub's canonical domain, as image references normalise to it.
@@ -25,35 +27,38 @@ pub const DOCKER_HUB_INDEX: &str = "index.docker.io";
 
 /// A registry location that images are matched against.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistryPattern {
-    /// `host[:port]` exactly as the matcher sees it (Go's `url.Host`).
-    host_port: String,
-    /// The port, or `""` (Go's `net.SplitHostPort` on `host_port`, with its fallback).
-    port: String,
-    /// One glob per dot-separated label of the host.
-    labels: Vec<Glob>,
+pub struct RegistryPattern<'a> {
+    /// `host[:port]` exactly as the matcher sees it (Go's `url.Host`). Borrowed from the
+    /// secret for registry keys, which are parsed on every request.
+    host_port: Cow<'a, str>,
     /// `""`, or a path starting with `/` (Go's `url.Path` after the kubelet's `/v1/` trimming).
-    path: String,
+    path: Cow<'a, str>,
+    /// Where the host and the port sit in `host_port`, split once with Go's rules.
+    host: Range<usize>,
+    port: Range<usize>,
 }
 
-impl RegistryPattern {
-    fn new(host_port: String, path: String) -> Option<RegistryPattern> {
-        let (host, port) = split_host_port(&host_port);
-        let port = port.to_owned();
-        let labels = host.split('.').map(Glob::new).collect::<Option<Vec<_>>>()?;
-        Some(RegistryPattern {
+impl<'a> RegistryPattern<'a> {
+    fn new(host_port: Cow<'a, str>, path: Cow<'a, str>) -> RegistryPattern<'a> {
+        let (host, port) = split_host_port_ranges(&host_port);
+        RegistryPattern {
             host_port,
-            port,
-            labels,
             path,
-        })
+            host,
+            port,
+        }
+    }
+
+    /// The host's dot-separated labels, each a Go glob.
+    fn labels(&self) -> std::str::Split<'_, char> {
+        self.host().split('.')
     }
 
     /// Parses a registry entry of the settings: `host`, `host:port`, an IPv4 address,
     /// `[IPv6]:port`, each optionally followed by `/path/prefix`; a label may hold `*` globs.
     /// Docker Hub's other spellings (`index.docker.io`, `registry-1.docker.io`) become
     /// `docker.io`, since that is the domain every Docker Hub image normalises to.
-    pub fn from_setting(value: &str) -> Result<RegistryPattern, String> {
+    pub fn from_setting(value: &str) -> Result<RegistryPattern<'static>, String> {
         if value.is_empty() {
             return Err("must not be empty".into());
         }
@@ -96,37 +101,34 @@ impl RegistryPattern {
         } else {
             format!("/{path}")
         };
-        RegistryPattern::new(host_port, path).ok_or_else(|| "malformed glob".into())
+        Ok(RegistryPattern::new(host_port.into(), path.into()))
     }
 
     /// Parses a registry key of a `.dockerconfigjson`/`.dockercfg` the way the kubelet's
     /// `BasicDockerKeyring.Add` does: `https://` is assumed when no scheme is given, a leading
     /// `/v1` or `/v2` path segment is dropped, the host keeps its case and port. An error means
     /// the kubelet drops the key.
-    pub fn from_config_key(key: &str) -> Result<RegistryPattern, KeyError> {
-        let url = if key.starts_with("https://") || key.starts_with("http://") {
-            key.to_owned()
-        } else {
-            format!("https://{key}")
-        };
-        let (host_port, path) = go_url_host_path(&url)?;
-        let path = match path
+    pub fn from_config_key(key: &'a str) -> Result<RegistryPattern<'a>, KeyError> {
+        // The kubelet parses `https://` + key; what follows the scheme is the key itself.
+        let after_scheme = key
+            .strip_prefix("https://")
+            .or_else(|| key.strip_prefix("http://"))
+            .unwrap_or(key);
+        let (host_port, path) = go_url_host_path(after_scheme)?;
+        let skip = match path
             .strip_prefix("/v1")
             .or_else(|| path.strip_prefix("/v2"))
         {
-            Some(rest) if rest.starts_with('/') => rest.to_owned(),
-            _ => path,
+            Some(rest) if rest.starts_with('/') => 3,
+            _ => 0,
         };
-        let path = if path == "/" { String::new() } else { path };
+        let path = match path {
+            _ if path[skip..] == *"/" => Cow::Borrowed(""),
+            Cow::Borrowed(path) => Cow::Borrowed(&path[skip..]),
+            Cow::Owned(path) => Cow::Owned(path[skip..].to_owned()),
+        };
         // A malformed glob does not drop the key: it just never matches.
-        Ok(
-            RegistryPattern::new(host_port.clone(), path.clone()).unwrap_or(RegistryPattern {
-                host_port,
-                port: String::new(),
-                labels: Vec::new(),
-                path,
-            }),
-        )
+        Ok(RegistryPattern::new(Cow::Borrowed(host_port), path))
     }
 
     /// `host[:port]`.
@@ -136,12 +138,12 @@ impl RegistryPattern {
 
     /// The host without its port.
     pub fn host(&self) -> &str {
-        split_host_port(&self.host_port).0
+        &self.host_port[self.host.clone()]
     }
 
-    /// The port, or `""`.
+    /// The port, or `""` (Go's `net.SplitHostPort`, with the kubelet's fallback).
     pub fn port(&self) -> &str {
-        &self.port
+        &self.host_port[self.port.clone()]
     }
 
     /// The path prefix without its leading `/`, or `""`.
@@ -151,7 +153,7 @@ impl RegistryPattern {
 
     /// Whether any label is a glob.
     pub fn has_glob(&self) -> bool {
-        !self.labels.iter().all(Glob::is_literal)
+        !self.labels().all(glob::is_literal)
     }
 
     /// Whether this is the key under which the kubelet keeps Docker Hub's fallback credentials.
@@ -163,17 +165,18 @@ impl RegistryPattern {
     /// so that its `[::1]` key (no port) is a character class that never matches.
     fn host_matches(&self, image: &ImageRef<'_>, literal_ipv6: bool) -> bool {
         let (host, port) = split_host_port(image.domain());
-        if port != self.port {
+        if port != self.port() {
             return false;
         }
-        if literal_ipv6 && self.host_port.starts_with('[') {
+        if (literal_ipv6 && self.host_port.starts_with('[')) || glob::is_literal(self.host()) {
             return self.host() == host;
         }
         let mut labels = host.split('.');
-        self.labels
-            .iter()
-            .all(|glob| labels.next().is_some_and(|label| glob.matches(label)))
-            && labels.next().is_none()
+        self.labels().all(|pattern| {
+            labels
+                .next()
+                .is_some_and(|label| glob::matches(pattern, label))
+        }) && labels.next().is_none()
     }
 
     /// The kubelet's `URLsMatch`: would the kubelet offer this key's credentials for `image`?
@@ -196,14 +199,14 @@ impl RegistryPattern {
     }
 
     /// Orders patterns from most to least specific: longer path prefixes first, then hosts
-    /// without globs, then more literal labels, then more literal characters. Used to pick the settings entry that
-    /// governs an image when several cover it.
-    pub fn specificity_cmp(&self, other: &RegistryPattern) -> Ordering {
-        let key = |p: &RegistryPattern| {
+    /// without globs, then more literal labels, then more literal characters. Used to pick the
+    /// settings entry that governs an image when several cover it.
+    pub fn specificity_cmp(&self, other: &RegistryPattern<'_>) -> Ordering {
+        let key = |p: &RegistryPattern<'_>| {
             (
                 p.path().split('/').filter(|s| !s.is_empty()).count(),
                 !p.has_glob(),
-                p.labels.iter().filter(|g| g.is_literal()).count(),
+                p.labels().filter(|l| glob::is_literal(l)).count(),
                 p.host_port.chars().filter(|c| !"*?[]".contains(*c)).count(),
             )
         };
@@ -211,10 +214,10 @@ impl RegistryPattern {
     }
 }
 
-impl RegistryPattern {
+impl RegistryPattern<'_> {
     /// Whether the kubelet would offer this secret key's credentials for every image that the
     /// settings entry `registry` covers.
-    pub fn serves_all_of(&self, registry: &RegistryPattern) -> bool {
+    pub fn serves_all_of(&self, registry: &RegistryPattern<'_>) -> bool {
         // Docker Hub's fallback key serves every image of a default-registry host.
         if self.is_docker_hub_index()
             && !registry.has_glob()
@@ -222,30 +225,32 @@ impl RegistryPattern {
         {
             return true;
         }
-        if self.port != registry.port || self.labels.len() != registry.labels.len() {
-            return false;
-        }
-        let hosts_match = self
-            .labels
-            .iter()
-            .zip(self.host().split('.'))
-            .zip(registry.labels.iter().zip(registry.host().split('.')))
-            .all(|((key_glob, key_text), (registry_glob, registry_text))| {
-                if registry_glob.is_literal() {
-                    key_glob.matches(registry_text)
-                } else {
-                    key_text == registry_text || key_text == "*"
-                }
-            });
         // The key's path must be a prefix of every image path the entry covers.
         let paths_match = self.path.is_empty()
-            || (!registry.path.is_empty() && registry.path.starts_with(&self.path));
-        hosts_match && paths_match
+            || (!registry.path.is_empty() && registry.path.starts_with(&*self.path));
+        if self.port() != registry.port() || !paths_match {
+            return false;
+        }
+        let (key, host) = (self.host(), registry.host());
+        if key == host {
+            return true;
+        }
+        // A literal key serves one host; it cannot serve a glob entry's many.
+        if glob::is_literal(key) || self.labels().count() != registry.labels().count() {
+            return false;
+        }
+        self.labels().zip(registry.labels()).all(|(key, label)| {
+            if glob::is_literal(label) {
+                glob::matches(key, label)
+            } else {
+                key == label || key == "*"
+            }
+        })
     }
 
     /// Why this secret key, which does not serve `registry`, looks meant for it: the traps
     /// that produce `unauthorized` pulls. `None` when the key is simply for another registry.
-    pub fn near_miss_of(&self, registry: &RegistryPattern) -> Option<String> {
+    pub fn near_miss_of(&self, registry: &RegistryPattern<'_>) -> Option<String> {
         let (key_host, registry_host) = (self.host(), registry.host());
         let port = |p: &str| {
             if p.is_empty() {
@@ -269,11 +274,11 @@ impl RegistryPattern {
             );
         }
         if key_host == registry_host {
-            if self.port != registry.port {
+            if self.port() != registry.port() {
                 return Some(format!(
                     "the port differs: the key has {}, the images {}",
-                    port(&self.port),
-                    port(&registry.port)
+                    port(self.port()),
+                    port(registry.port())
                 ));
             }
             return Some(format!(
@@ -290,7 +295,7 @@ impl RegistryPattern {
                 "the host differs in case, and the kubelet compares hosts case-sensitively".into(),
             );
         }
-        if self.has_glob() && self.labels.len() != registry.labels.len() {
+        if self.has_glob() && self.labels().count() != registry.labels().count() {
             let suffix = key_host.trim_start_matches(['*', '.']);
             if registry_host.ends_with(suffix) {
                 return Some(format!(
@@ -306,7 +311,7 @@ impl RegistryPattern {
     }
 }
 
-impl fmt::Display for RegistryPattern {
+impl fmt::Display for RegistryPattern<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}", self.host_port, self.path)
     }
@@ -314,13 +319,13 @@ impl fmt::Display for RegistryPattern {
 
 /// Would the kubelet find credentials for `image` among `keys`? Every matching key counts;
 /// when none matches, a Docker Hub image falls back to the `index.docker.io` key.
-pub fn kubelet_serves<'k>(
-    keys: impl IntoIterator<Item = &'k RegistryPattern> + Clone,
+pub fn kubelet_serves<'k, 'p: 'k>(
+    keys: impl IntoIterator<Item = &'k RegistryPattern<'p>> + Clone,
     image: &ImageRef<'_>,
 ) -> bool {
     keys.clone().into_iter().any(|k| k.kubelet_matches(image))
         || (is_default_registry_match(image.domain())
-            && keys.into_iter().any(RegistryPattern::is_docker_hub_index))
+            && keys.into_iter().any(|k| k.is_docker_hub_index()))
 }
 
 /// The kubelet's `isDefaultRegistryMatch`, applied to a normalised image's domain: images
@@ -370,28 +375,33 @@ impl fmt::Display for KeyError {
 /// Go's `net.SplitHostPort`, with the kubelet's fallback of the whole string and no port when
 /// it fails (`SplitURL`).
 pub fn split_host_port(host_port: &str) -> (&str, &str) {
-    fn split(hp: &str) -> Option<(&str, &str)> {
+    let (host, port) = split_host_port_ranges(host_port);
+    (&host_port[host], &host_port[port])
+}
+
+/// [`split_host_port`] as byte ranges, so that a pattern can keep them.
+fn split_host_port_ranges(hp: &str) -> (Range<usize>, Range<usize>) {
+    fn split(hp: &str) -> Option<(Range<usize>, Range<usize>)> {
         let colon = hp.rfind(':')?;
         let (host, inner_from) = if hp.starts_with('[') {
             let end = hp.find(']')?;
             if end + 1 != colon {
                 return None;
             }
-            (&hp[1..end], end + 1)
+            (1..end, end + 1)
         } else {
-            let host = &hp[..colon];
-            if host.contains(':') {
+            if hp[..colon].contains(':') {
                 return None;
             }
-            (host, 0)
+            (0..colon, 0)
         };
         let opening_from = usize::from(hp.starts_with('['));
         if hp[opening_from..].contains('[') || hp[inner_from..].contains(']') {
             return None;
         }
-        Some((host, &hp[colon + 1..]))
+        Some((host, colon + 1..hp.len()))
     }
-    split(host_port).unwrap_or((host_port, ""))
+    split(hp).unwrap_or((0..hp.len(), hp.len()..hp.len()))
 }
 
 fn image_path_with_slash_starts_with(image_path: &str, prefix: &str) -> bool {
@@ -405,24 +415,22 @@ fn image_path_with_slash_starts_with(image_path: &str, prefix: &str) -> bool {
 /// `http(s)://` URLs the kubelet builds from registry keys. Go's parser is emulated by hand
 /// because Rust's `url` crate follows the WHATWG standard, which lower-cases hosts, resolves
 /// `..`, and accepts and refuses other strings than Go does.
-fn go_url_host_path(url: &str) -> Result<(String, String), KeyError> {
-    if url.bytes().any(|b| b < 0x20 || b == 0x7f) {
+fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError> {
+    if after_scheme.bytes().any(|b| b < 0x20 || b == 0x7f) {
         return Err(KeyError::ControlCharacter);
     }
-    let (url, fragment) = url.split_once('#').unwrap_or((url, ""));
+    let (url, fragment) = after_scheme.split_once('#').unwrap_or((after_scheme, ""));
     percent_decode(fragment)?;
     let rest = url.split_once('?').map_or(url, |(rest, _query)| rest);
-    let rest = rest.split_once("://").map_or(rest, |(_scheme, rest)| rest);
-    let (authority, path) = match rest.find('/') {
-        Some(slash) => (&rest[..slash], &rest[slash..]),
-        None => (rest, ""),
-    };
+    let slash = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(slash);
     let host = match authority.rfind('@') {
         Some(at) => {
             let userinfo = &authority[..at];
-            if !userinfo.chars().all(|c| {
-                c.is_ascii_alphanumeric() || "-._:~!$&'()*+,;=%@".contains(c) || !c.is_ascii()
-            }) {
+            let allowed = |b: u8| {
+                b.is_ascii_alphanumeric() || !b.is_ascii() || b"-._:~!$&'()*+,;=%@".contains(&b)
+            };
+            if !userinfo.bytes().all(allowed) {
                 return Err(KeyError::InvalidUserinfo);
             }
             &authority[at + 1..]
@@ -443,17 +451,18 @@ fn go_url_host_path(url: &str) -> Result<(String, String), KeyError> {
         return Err(KeyError::InvalidPort);
     }
     // Go allows %-escapes in a host only for IPv6 zones; a registry never has one.
-    if let Some(c) = host.chars().find(|&c| {
-        c.is_ascii() && !(c.is_ascii_alphanumeric() || "-_.~!$&'()*+,;=:[]<>\"".contains(c))
-    }) {
-        return Err(KeyError::InvalidHostCharacter(c));
+    let allowed = |b: &u8| {
+        !b.is_ascii() || b.is_ascii_alphanumeric() || b"-_.~!$&'()*+,;=:[]<>\"".contains(b)
+    };
+    if let Some(&b) = host.as_bytes().iter().find(|b| !allowed(b)) {
+        return Err(KeyError::InvalidHostCharacter(char::from(b)));
     }
-    Ok((host.to_owned(), percent_decode(path)?))
+    Ok((host, percent_decode(path)?))
 }
 
-fn percent_decode(s: &str) -> Result<String, KeyError> {
+fn percent_decode(s: &str) -> Result<Cow<'_, str>, KeyError> {
     if !s.contains('%') {
-        return Ok(s.to_owned());
+        return Ok(Cow::Borrowed(s));
     }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -469,7 +478,7 @@ fn percent_decode(s: &str) -> Result<String, KeyError> {
             i += 1;
         }
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(Cow::Owned(String::from_utf8_lossy(&out).into_owned()))
 }
 
 fn split_setting_host_port(host_port: &str) -> Result<(&str, Option<&str>), String> {
@@ -550,11 +559,11 @@ mod tests {
         ImageRef::parse(s).unwrap()
     }
 
-    fn key(s: &str) -> RegistryPattern {
+    fn key(s: &str) -> RegistryPattern<'_> {
         RegistryPattern::from_config_key(s).unwrap()
     }
 
-    fn setting(s: &str) -> RegistryPattern {
+    fn setting(s: &str) -> RegistryPattern<'static> {
         RegistryPattern::from_setting(s).unwrap()
     }
 
@@ -577,11 +586,7 @@ mod tests {
         ];
         for (input, host_port, path) in cases {
             let k = key(input);
-            assert_eq!(
-                (k.host_port(), k.path.as_str()),
-                (host_port, path),
-                "{input}"
-            );
+            assert_eq!((k.host_port(), &*k.path), (host_port, path), "{input}");
         }
     }
 

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::dockerconfig::{self, Decoded, Format, show_key};
-use crate::registry::RegistryPattern;
+use crate::registry::{KeyError, RegistryPattern};
 use crate::settings::{Registry, Settings};
 use crate::verdict::{Subject, Verdict};
 use crate::workload::{Object, PullSecretData};
@@ -93,24 +93,19 @@ pub fn check_secret(
         );
     }
 
-    let mut problems = useless(format, &decoded);
-    let keys: Vec<(&str, Option<RegistryPattern>)> = decoded
+    let keys: Vec<(&str, Result<RegistryPattern<'_>, KeyError>)> = decoded
         .entries
         .iter()
-        .map(|e| {
-            (
-                e.key.as_str(),
-                RegistryPattern::from_config_key(&e.key).ok(),
-            )
-        })
+        .map(|e| (&*e.key, RegistryPattern::from_config_key(&e.key)))
         .collect();
+    let mut problems = useless(format, &decoded, &keys);
     let mut misaligned_for: Vec<&Registry> = Vec::new();
     if let Some(name) = name {
         for registry in settings.registries_served_by(name) {
             let serves = keys.iter().any(|(_, pattern)| {
                 pattern
                     .as_ref()
-                    .is_some_and(|p| p.serves_all_of(registry.pattern()))
+                    .is_ok_and(|p| p.serves_all_of(registry.pattern()))
             });
             if !serves {
                 problems.push(misaligned(registry, &keys));
@@ -146,12 +141,12 @@ enum Content<'s> {
 fn content<'s>(secret: &'s Object<'_>, format: Format) -> Content<'s> {
     let pick = |data: &'s Option<PullSecretData<'_>>| {
         data.as_ref().and_then(|d| match format {
-            Format::DockerConfigJson => d.docker_config_json.as_deref(),
-            Format::DockerCfg => d.docker_cfg.as_deref(),
+            Format::DockerConfigJson => d.docker_config_json.as_ref().map(|b| &*b.0),
+            Format::DockerCfg => d.docker_cfg.as_ref().map(|b| &*b.0),
         })
     };
     if let Some(plain) = pick(&secret.string_data) {
-        return Content::Bytes(Cow::Borrowed(plain.as_bytes()));
+        return Content::Bytes(Cow::Borrowed(plain));
     }
     match pick(&secret.data) {
         None => Content::Missing,
@@ -179,7 +174,11 @@ fn misplaced_keys(subject: &Subject<'_>, secret_type: &str, secret: &Object<'_>)
 }
 
 /// Content that decodes but gives the kubelet no credentials to use.
-fn useless(format: Format, decoded: &Decoded) -> Vec<String> {
+fn useless(
+    format: Format,
+    decoded: &Decoded,
+    keys: &[(&str, Result<RegistryPattern<'_>, KeyError>)],
+) -> Vec<String> {
     let mut problems = Vec::new();
     let key = format.data_key();
     match format {
@@ -219,8 +218,8 @@ fn useless(format: Format, decoded: &Decoded) -> Vec<String> {
         });
         return problems;
     }
-    for entry in &decoded.entries {
-        if let Err(error) = RegistryPattern::from_config_key(&entry.key) {
+    for (entry, (_, pattern)) in decoded.entries.iter().zip(keys) {
+        if let Err(error) = pattern {
             problems.push(format!(
                 "has the registry key {}, which the kubelet drops because {error}",
                 show_key(&entry.key)
@@ -245,12 +244,16 @@ fn useless(format: Format, decoded: &Decoded) -> Vec<String> {
     problems
 }
 
-fn misaligned(registry: &Registry, keys: &[(&str, Option<RegistryPattern>)]) -> String {
+fn misaligned(
+    registry: &Registry,
+    keys: &[(&str, Result<RegistryPattern<'_>, KeyError>)],
+) -> String {
     let held: Vec<String> = keys
         .iter()
         .map(|(text, pattern)| {
             let why = pattern
                 .as_ref()
+                .ok()
                 .and_then(|p| p.near_miss_of(registry.pattern()));
             match why {
                 Some(why) => format!("{} ({why})", show_key(text)),
@@ -270,14 +273,15 @@ fn misaligned(registry: &Registry, keys: &[(&str, Option<RegistryPattern>)]) -> 
 fn suspicious(decoded: &Decoded) -> Vec<String> {
     let mut warnings = Vec::new();
     for entry in &decoded.entries {
-        let key = show_key(&entry.key);
         if entry.auth_disagrees {
+            let key = show_key(&entry.key);
             warnings.push(format!(
                 "registry key {key} has both `auth` and `username`/`password`, and they \
                  disagree: the kubelet uses `auth`"
             ));
         }
         if entry.key.starts_with("http://") {
+            let key = show_key(&entry.key);
             warnings.push(format!(
                 "registry key {key} starts with http://: the kubelet ignores the scheme when \
                  matching images, and the runtime still pulls over HTTPS unless the node \

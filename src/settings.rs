@@ -92,14 +92,14 @@ struct RawRegistry {
 /// A registry the cluster knows about, and the Secrets that serve it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
-    pattern: RegistryPattern,
+    pattern: RegistryPattern<'static>,
     pull_secrets: Vec<String>,
     /// Index in the settings as written, so messages list registries in the user's order.
     position: usize,
 }
 
 impl Registry {
-    pub fn pattern(&self) -> &RegistryPattern {
+    pub fn pattern(&self) -> &RegistryPattern<'static> {
         &self.pattern
     }
 

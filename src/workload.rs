@@ -85,9 +85,44 @@ pub struct Object<'a> {
 #[derive(Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct PullSecretData<'a> {
     #[serde(rename = ".dockerconfigjson", borrow, default)]
-    pub docker_config_json: Option<Cow<'a, str>>,
+    pub docker_config_json: Option<RawBytes<'a>>,
     #[serde(rename = ".dockercfg", borrow, default)]
-    pub docker_cfg: Option<Cow<'a, str>>,
+    pub docker_cfg: Option<RawBytes<'a>>,
+}
+
+/// A JSON string read as bytes: base64 and JSON content need no UTF-8 check of their own, and
+/// skipping it saves a pass over every pull secret.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RawBytes<'a>(pub Cow<'a, [u8]>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawBytes<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawBytes<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<RawBytes<'de>, E> {
+                Ok(RawBytes(Cow::Borrowed(v)))
+            }
+
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<RawBytes<'de>, E> {
+                Ok(RawBytes(Cow::Owned(v.to_vec())))
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<RawBytes<'de>, E> {
+                Ok(RawBytes(Cow::Borrowed(v.as_bytes())))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<RawBytes<'de>, E> {
+                Ok(RawBytes(Cow::Owned(v.as_bytes().to_vec())))
+            }
+        }
+        deserializer.deserialize_bytes(V)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
