@@ -179,8 +179,7 @@ pub struct Entry<'c> {
 /// What the kubelet makes of a pull secret's content.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decoded<'c> {
-    /// The registry keys, each once (a repeated key overwrites the earlier one), in the order
-    /// they first appear.
+    /// The registry keys, each once (a repeated key overwrites the earlier one), sorted.
     pub entries: Vec<Entry<'c>>,
     /// Errors that make the kubelet refuse the secret. Empty when it decodes.
     pub errors: Vec<DecodeError>,
@@ -203,6 +202,16 @@ pub fn decode(format: Format, content: &[u8]) -> Decoded<'_> {
         out: &mut decoded,
     };
     let result = top.deserialize(&mut de).and_then(|()| de.end());
+    // A repeated key overwrites the earlier one, as in a Go map: sort by key (stably, so the
+    // last of equal keys comes last) and keep the last of each run.
+    decoded.entries.sort_by(|a, b| a.key.cmp(&b.key));
+    decoded.entries.dedup_by(|later, earlier| {
+        let same = later.key == earlier.key;
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
     if let Err(e) = result {
         // serde_json's messages may quote the content: only the position is kept.
         decoded.errors.push(DecodeError::Syntax {
@@ -216,6 +225,9 @@ pub fn decode(format: Format, content: &[u8]) -> Decoded<'_> {
 /// Go's `encoding/json` field-name matching: case-insensitive, with the two non-ASCII letters
 /// that fold to ASCII ones (`ſ` to `s`, the Kelvin sign to `k`).
 fn folds_to(name: &str, field: &str) -> bool {
+    if name.is_ascii() {
+        return name.eq_ignore_ascii_case(field);
+    }
     let mut chars = name.chars().map(|c| match c {
         'ſ' => 's',
         '\u{212A}' => 'k',
@@ -450,11 +462,7 @@ impl EntrySeed<'_, '_> {
             auth_disagrees,
             ignored_fields,
         };
-        // A repeated key overwrites the earlier one, as in a Go map.
-        match self.out.entries.iter_mut().find(|e| e.key == entry.key) {
-            Some(earlier) => *earlier = entry,
-            None => self.out.entries.push(entry),
-        }
+        self.out.entries.push(entry);
     }
 }
 
@@ -744,16 +752,13 @@ fn decode_with(engine: &GeneralPurpose, value: &[u8]) -> Option<Vec<u8>> {
 /// compares the halves as byte strings, so `inspect` sees bytes. A usual `auth` decodes on the
 /// stack: one per registry key, on every request for a pull secret.
 fn with_decoded_auth<R>(auth: &str, inspect: impl FnOnce(&[u8]) -> R) -> Result<R, AuthError> {
-    let engine = if auth.trim().ends_with('=') {
-        &PADDED
-    } else {
-        &UNPADDED
-    };
-    let mut buffer = [0u8; 384];
+    let padded = auth.trim().ends_with('=');
+    let engine = if padded { &PADDED } else { &UNPADDED };
+    let mut buffer = [0u8; SHORT];
     let heap;
-    let decoded = match engine.decode_slice(auth, &mut buffer) {
-        Ok(len) => &buffer[..len],
-        Err(_) => {
+    let decoded = match decode_short(auth.as_bytes(), padded, &mut buffer) {
+        Some(len) => &buffer[..len],
+        None => {
             heap = decode_with(engine, auth.as_bytes()).ok_or(AuthError::NotBase64)?;
             &heap[..]
         }
@@ -762,6 +767,53 @@ fn with_decoded_auth<R>(auth: &str, inspect: impl FnOnce(&[u8]) -> R) -> Result<
         return Err(AuthError::NoColon);
     }
     Ok(inspect(decoded))
+}
+
+/// Decoded bytes [`decode_short`] handles on the stack.
+const SHORT: usize = 192;
+
+/// Decodes a short, plain base64 value, the usual `auth`, for which the base64 crate's per-call
+/// setup costs more than the decoding: one per registry key, on every pull-secret request.
+/// `None` hands anything else (longer values, bad characters, newlines, wrong padding) to the
+/// crate, which then decides; a property test checks that the two agree.
+fn decode_short(input: &[u8], padded: bool, out: &mut [u8; SHORT]) -> Option<usize> {
+    let body = if padded {
+        if !input.len().is_multiple_of(4) {
+            return None;
+        }
+        let pad = input.iter().rev().take_while(|&&b| b == b'=').count();
+        if pad > 2 {
+            return None;
+        }
+        &input[..input.len() - pad]
+    } else {
+        input
+    };
+    if body.len() % 4 == 1 || body.len() / 4 * 3 + 2 > SHORT {
+        return None;
+    }
+    let mut len = 0;
+    for group in body.chunks(4) {
+        let mut bits = 0u32;
+        for &c in group {
+            let v = match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'+' => 62,
+                b'/' => 63,
+                _ => return None,
+            };
+            bits = bits << 6 | u32::from(v);
+        }
+        // A short last group carries 12 or 18 bits: shift them to the top of 24.
+        bits <<= 6 * (4 - group.len() as u32);
+        let bytes = bits.to_be_bytes();
+        let n = group.len() - 1;
+        out[len..len + n].copy_from_slice(&bytes[1..=n]);
+        len += n;
+    }
+    Some(len)
 }
 
 /// Splits a decoded `auth` at its first `:`.
@@ -947,6 +999,28 @@ mod tests {
         let d = cfg(r#"{"auths":{"registry.io":{"auth":"dTpw"}}}"#);
         assert!(d.wrapped_in_auths);
         assert!(!entry(&d, "auths").has_credentials);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn short_decoding_agrees_with_the_crate(input in "[A-Za-z0-9+/=\n*]{0,80}", padded: bool) {
+            let mut buffer = [0u8; SHORT];
+            let engine = if padded { &PADDED } else { &UNPADDED };
+            if let Some(len) = decode_short(input.as_bytes(), padded, &mut buffer) {
+                proptest::prop_assert_eq!(Some(buffer[..len].to_vec()), engine.decode(&input).ok());
+            }
+        }
+
+        #[test]
+        fn short_decoding_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
+            let mut buffer = [0u8; SHORT];
+            let padded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+            let len = decode_short(padded.as_bytes(), true, &mut buffer).unwrap();
+            proptest::prop_assert_eq!(&buffer[..len], &bytes[..]);
+            let unpadded = padded.trim_end_matches('=');
+            let len = decode_short(unpadded.as_bytes(), false, &mut buffer).unwrap();
+            proptest::prop_assert_eq!(&buffer[..len], &bytes[..]);
+        }
     }
 
     #[test]

@@ -416,14 +416,32 @@ fn image_path_with_slash_starts_with(image_path: &str, prefix: &str) -> bool {
 /// because Rust's `url` crate follows the WHATWG standard, which lower-cases hosts, resolves
 /// `..`, and accepts and refuses other strings than Go does.
 fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError> {
-    if after_scheme.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return Err(KeyError::ControlCharacter);
+    // One pass finds what Go's parser looks for: control characters (refused anywhere), the
+    // start of the query or fragment, and the `/` that ends the authority. Every pull-secret
+    // key goes through here on every request for a pull secret.
+    let bytes = after_scheme.as_bytes();
+    let (mut end, mut slash, mut hash, mut percent) = (bytes.len(), None, None, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        if URL_CLASS[usize::from(b)] & PLAIN != 0 {
+            continue;
+        }
+        match b {
+            0..=0x1f | 0x7f => return Err(KeyError::ControlCharacter),
+            b'#' if hash.is_none() => {
+                hash = Some(i);
+                end = end.min(i);
+            }
+            b'?' => end = end.min(i),
+            b'/' if slash.is_none() && i < end => slash = Some(i),
+            b'%' => percent = true,
+            _ => {}
+        }
     }
-    let (url, fragment) = after_scheme.split_once('#').unwrap_or((after_scheme, ""));
-    percent_decode(fragment)?;
-    let rest = url.split_once('?').map_or(url, |(rest, _query)| rest);
-    let slash = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(slash);
+    if percent && let Some(hash) = hash {
+        percent_decode(&after_scheme[hash + 1..])?;
+    }
+    let slash = slash.unwrap_or(end);
+    let (authority, path) = (&after_scheme[..slash], &after_scheme[slash..end]);
     let host = match authority.rfind('@') {
         Some(at) => {
             let userinfo = &authority[..at];
@@ -437,6 +455,13 @@ fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError
         }
         None => authority,
     };
+    // Go allows %-escapes in a host only for IPv6 zones; a registry never has one.
+    if let Some(b) = host
+        .bytes()
+        .find(|&b| URL_CLASS[usize::from(b)] & HOST == 0)
+    {
+        return Err(KeyError::InvalidHostCharacter(char::from(b)));
+    }
     let port_part = if host.starts_with('[') {
         let end = host.find(']').ok_or(KeyError::MissingBracket)?;
         &host[end + 1..]
@@ -450,15 +475,44 @@ fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError
     } else if !port_part.is_empty() {
         return Err(KeyError::InvalidPort);
     }
-    // Go allows %-escapes in a host only for IPv6 zones; a registry never has one.
-    let allowed = |b: &u8| {
-        !b.is_ascii() || b.is_ascii_alphanumeric() || b"-_.~!$&'()*+,;=:[]<>\"".contains(b)
+    let path = if percent {
+        percent_decode(path)?
+    } else {
+        Cow::Borrowed(path)
     };
-    if let Some(&b) = host.as_bytes().iter().find(|b| !allowed(b)) {
-        return Err(KeyError::InvalidHostCharacter(char::from(b)));
-    }
-    Ok((host, percent_decode(path)?))
+    Ok((host, path))
 }
+
+/// Byte classes for [`go_url_host_path`]: `PLAIN` bytes need no attention while scanning a
+/// key; `HOST` bytes are allowed in a host by Go's `url.Parse` (non-ASCII bytes are too).
+const PLAIN: u8 = 1;
+const HOST: u8 = 2;
+const URL_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = 0;
+        if c >= 0x80 || c.is_ascii_alphanumeric() || c == b'.' || c == b'-' {
+            class = PLAIN | HOST;
+        } else {
+            let mut i = 0;
+            let host_extra = b"_~!$&'()*+,;=:[]<>\"";
+            while i < host_extra.len() {
+                if host_extra[i] == c {
+                    class = HOST | if c == b'%' { 0 } else { PLAIN };
+                }
+                i += 1;
+            }
+            if c == b'@' {
+                class = PLAIN;
+            }
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
 
 fn percent_decode(s: &str) -> Result<Cow<'_, str>, KeyError> {
     if !s.contains('%') {
