@@ -109,6 +109,7 @@ load helpers
   allowed
   evaluate secret-update-content.json
   rejected
+  message_has '--dry-run=client -o yaml | kubectl apply -f -'
 }
 
 @test "validateSecrets: false switches the secret check off" {

@@ -326,9 +326,18 @@ fn fix_command(
         .namespace
         .map(|ns| format!(" --namespace {ns}"))
         .unwrap_or_default();
+    // On UPDATE the Secret exists, and `kubectl create` would refuse to overwrite it.
+    let (verb, apply) = if subject.is_create() {
+        ("write it with", "")
+    } else {
+        (
+            "replace it with",
+            " --dry-run=client -o yaml | kubectl apply -f -",
+        )
+    };
     format!(
-        "recreate it with `kubectl create secret docker-registry {} --docker-server={server} \
-         --docker-username=<user> --docker-password=<password>{namespace}`",
+        "{verb} `kubectl create secret docker-registry {} --docker-server={server} \
+         --docker-username=<user> --docker-password=<password>{namespace}{apply}`",
         name.unwrap_or("<name>")
     )
 }
