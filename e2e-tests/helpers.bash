@@ -28,21 +28,17 @@ allowed() { [ "$(jq -r .allowed <<<"$output")" = true ] || { echo "not allowed: 
 rejected() { [ "$(jq -r .allowed <<<"$output")" = false ] || { echo "not rejected: $output" >&2; return 1; }; }
 message() { jq -r '.status.message // ""' <<<"$output"; }
 warnings() { jq -r '(.warnings // []) | join("\n")' <<<"$output"; }
+# contains_all WHAT HAYSTACK TEXT...: HAYSTACK contains every TEXT.
+contains_all() {
+  local what="$1" haystack="$2"
+  shift 2
+  for text in "$@"; do
+    [[ "$haystack" == *"$text"* ]] || { echo "$what lacks <$text>: $haystack" >&2; return 1; }
+  done
+}
 # message_has TEXT...: the rejection message contains every TEXT.
-message_has() {
-  local m
-  m="$(message)"
-  for text in "$@"; do
-    [[ "$m" == *"$text"* ]] || { echo "message lacks <$text>: $m" >&2; return 1; }
-  done
-}
-warnings_have() {
-  local w
-  w="$(warnings)"
-  for text in "$@"; do
-    [[ "$w" == *"$text"* ]] || { echo "warnings lack <$text>: $w" >&2; return 1; }
-  done
-}
+message_has() { contains_all message "$(message)" "$@"; }
+warnings_have() { contains_all warnings "$(warnings)" "$@"; }
 no_warnings() { [ "$(jq -c .warnings <<<"$output")" = null ] || { echo "warnings: $output" >&2; return 1; }; }
 
 # Settings the policy must refuse: exit 1 and kwctl's message, naming the field.

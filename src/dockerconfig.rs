@@ -325,7 +325,9 @@ impl<'de> Visitor<'de> for TopLevel<'_, 'de> {
                     }
                 }
                 Format::DockerConfigJson if folds_to(&key, "httpheaders") => {
-                    let kind = map.next_value_seed(StringMap)?;
+                    let kind = map.next_value_seed(KindOf {
+                        string_values: true,
+                    })?;
                     if !matches!(kind, JsonKind::Object | JsonKind::Null) {
                         out.errors.push(DecodeError::WrongTopLevelType {
                             field: "HttpHeaders",
@@ -334,7 +336,9 @@ impl<'de> Visitor<'de> for TopLevel<'_, 'de> {
                     }
                 }
                 Format::DockerConfigJson => {
-                    let kind = map.next_value_seed(KindOf)?;
+                    let kind = map.next_value_seed(KindOf {
+                        string_values: false,
+                    })?;
                     for (field, name) in
                         [("credsstore", "credsStore"), ("credhelpers", "credHelpers")]
                     {
@@ -637,48 +641,12 @@ impl<'de> serde::Deserialize<'de> for StringOrKind<'de> {
     }
 }
 
-/// `HttpHeaders`: `map[string]string`; reports the kind of the value, or `Array` standing for
-/// "an object whose values are not all strings".
-struct StringMap;
-
-impl StringMap {
-    fn other(self, kind: JsonKind) -> JsonKind {
-        kind
-    }
+/// Any value: its kind, content skipped. With `string_values`, an object whose values are not
+/// all strings (or null) reports the kind of the offending value instead: `HttpHeaders` is a
+/// `map[string]string` to Go.
+struct KindOf {
+    string_values: bool,
 }
-
-impl<'de> DeserializeSeed<'de> for StringMap {
-    type Value = JsonKind;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsonKind, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for StringMap {
-    type Value = JsonKind;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a map of strings")
-    }
-
-    other_kinds!();
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonKind, A::Error> {
-        let mut kind = JsonKind::Object;
-        while let Some(IgnoredAny) = map.next_key()? {
-            if let StringOrKind::Kind(k) = map.next_value::<StringOrKind>()?
-                && k != JsonKind::Null
-            {
-                kind = k;
-            }
-        }
-        Ok(kind)
-    }
-}
-
-/// Any value: its kind, content skipped.
-struct KindOf;
 
 impl KindOf {
     fn other(self, kind: JsonKind) -> JsonKind {
@@ -704,8 +672,17 @@ impl<'de> Visitor<'de> for KindOf {
     other_kinds!();
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonKind, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(JsonKind::Object)
+        let mut kind = JsonKind::Object;
+        while let Some(IgnoredAny) = map.next_key()? {
+            if !self.string_values {
+                map.next_value::<IgnoredAny>()?;
+            } else if let StringOrKind::Kind(k) = map.next_value::<StringOrKind>()?
+                && k != JsonKind::Null
+            {
+                kind = k;
+            }
+        }
+        Ok(kind)
     }
 }
 
