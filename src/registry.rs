@@ -694,6 +694,124 @@ mod tests {
     }
 
     #[test]
+    fn keyring_test_go_cases() {
+        // After keyring_test.go: TestURLsMatch, TestDockerKeyringForGlob and TestKeyringMiss
+        // (lookups there append "/foo/bar"; paths with a ":port" inside are not image names).
+        let cases = [
+            ("*.kubernetes.io", "prefix.kubernetes.io/foo/bar", true),
+            ("prefix.*.io", "prefix.kubernetes.io/foo/bar", true),
+            ("prefix.kubernetes.*", "prefix.kubernetes.io/foo/bar", true),
+            (
+                "*-good.kubernetes.io",
+                "prefix-good.kubernetes.io/foo/bar",
+                true,
+            ),
+            (
+                "*.kubernetes.io/blah",
+                "prefix.kubernetes.io/blah/foo/bar",
+                true,
+            ),
+            ("prefix.*.io/foo", "prefix.kubernetes.io/foo/bar", true),
+            (
+                "*.kubernetes.io:1111/blah",
+                "prefix.kubernetes.io:1111/blah/x",
+                true,
+            ),
+            (
+                "prefix.*.io:1111/foo",
+                "prefix.kubernetes.io:1111/foo/bar",
+                true,
+            ),
+            ("*.kubernetes.io", "kubernetes.io/foo/bar", false),
+            ("*.*.kubernetes.io", "prefix.kubernetes.io/foo/bar", false),
+            ("*.*.kubernetes.io", "kubernetes.io/foo/bar", false),
+            ("kubernetes.io", "kubernetes.com/foo/bar", false),
+            ("k*.io", "quay.io/foo/bar", false),
+            (
+                "*.kubernetes.io:1234/blah",
+                "prefix.kubernetes.io:1111/blah/x",
+                false,
+            ),
+            (
+                "prefix.*.io/foo",
+                "prefix.kubernetes.io:1111/foo/bar",
+                false,
+            ),
+            (
+                "https://hello.kubernetes.io",
+                "hello.kubernetes.io/foo/bar",
+                true,
+            ),
+            (
+                "https://*.docker.io/path",
+                "prefix.docker.io/path/foo/bar",
+                true,
+            ),
+            (
+                "https://prefix.*.io/path",
+                "prefix.docker.io/path/subpath/foo/bar",
+                true,
+            ),
+            (
+                "https://*.docker.io:8888",
+                "prefix.docker.io:8888/foo/bar",
+                true,
+            ),
+            (
+                "https://*.docker.io/v1/",
+                "prefix.docker.io/path/foo/bar",
+                true,
+            ),
+            (
+                "https://*.docker.io/v2/",
+                "prefix.docker.io/path/foo/bar",
+                true,
+            ),
+            (
+                "prefix.docker.io:1111",
+                "prefix.docker.io:1111/path/foo/bar",
+                true,
+            ),
+            (
+                "https://hello.kubernetes.io",
+                "world.mesos.org/foo/bar",
+                false,
+            ),
+            ("https://*.docker.com", "prefix.docker.io/foo/bar", false),
+            ("https://suffix.*.io", "prefix.docker.io/foo/bar", false),
+            (
+                "https://prefix.docker.c*",
+                "prefix.docker.io/foo/bar",
+                false,
+            ),
+            ("suffix.*.io", "prefix.docker.io/foo/bar", false),
+        ];
+        for (k, i, want) in cases {
+            assert_eq!(kubelet_serves([&key(k)], &image(i)), want, "{k} vs {i}");
+        }
+        // TestKeyringMissWithDockerHubCredentials and the Docker Hub hits.
+        let hub = key("https://index.docker.io");
+        assert!(!kubelet_serves([&hub], &image("world.mesos.org/foo/bar")));
+        for hit in [
+            "google/docker-registry",
+            "jenkins",
+            "index.docker.io/google/docker-registry",
+        ] {
+            assert!(kubelet_serves([&hub], &image(hit)), "{hit}");
+        }
+        // TestIsDefaultRegistryMatch, on normalised domains.
+        for (domain, want) in [
+            ("docker.io", true),
+            ("index.docker.io", true),
+            ("registry.tld", false),
+            ("registry:5000", false),
+            ("myhostdocker.io", false),
+        ] {
+            assert_eq!(is_default_registry_match(domain), want, "{domain}");
+        }
+    }
+
+    #[test]
     fn docker_hub_fallback() {
         let keys = [key("https://index.docker.io/v1/")];
         assert!(kubelet_serves(&keys, &image("nginx")));
