@@ -531,15 +531,17 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
                 f.write_str("a registry key")
             }
 
-            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
+            // Read as bytes and checked once here: serde_json's string path would check UTF-8
+            // on every call, and Go's decoder does not refuse invalid UTF-8 either.
+            fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Key<'de>, E> {
+                Ok(Key(String::from_utf8_lossy(v)))
             }
 
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(String::from_utf8_lossy(v).into_owned())))
             }
         }
-        deserializer.deserialize_str(V)
+        deserializer.deserialize_bytes(V)
     }
 }
 
@@ -553,6 +555,27 @@ enum FieldName {
     Ignored(Option<&'static str>),
 }
 
+impl FieldName {
+    /// Names a field by asking `is` whether it is each one the kubelet knows.
+    fn classify(is: impl Fn(&str) -> bool) -> FieldName {
+        if is("username") {
+            FieldName::Username
+        } else if is("password") {
+            FieldName::Password
+        } else if is("auth") {
+            FieldName::Auth
+        } else if is("email") {
+            FieldName::Email
+        } else if is("identitytoken") {
+            FieldName::Ignored(Some("identitytoken"))
+        } else if is("registrytoken") {
+            FieldName::Ignored(Some("registrytoken"))
+        } else {
+            FieldName::Ignored(None)
+        }
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for FieldName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
@@ -563,25 +586,21 @@ impl<'de> serde::Deserialize<'de> for FieldName {
                 f.write_str("a field name")
             }
 
-            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<FieldName, E> {
-                Ok(if folds_to(name, "username") {
-                    FieldName::Username
-                } else if folds_to(name, "password") {
-                    FieldName::Password
-                } else if folds_to(name, "auth") {
-                    FieldName::Auth
-                } else if folds_to(name, "email") {
-                    FieldName::Email
-                } else if name.eq_ignore_ascii_case("identitytoken") {
-                    FieldName::Ignored(Some("identitytoken"))
-                } else if name.eq_ignore_ascii_case("registrytoken") {
-                    FieldName::Ignored(Some("registrytoken"))
+            fn visit_bytes<E: serde::de::Error>(self, name: &[u8]) -> Result<FieldName, E> {
+                if name.is_ascii() {
+                    Ok(FieldName::classify(|field| {
+                        name.eq_ignore_ascii_case(field.as_bytes())
+                    }))
                 } else {
-                    FieldName::Ignored(None)
-                })
+                    self.visit_str(&String::from_utf8_lossy(name))
+                }
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<FieldName, E> {
+                Ok(FieldName::classify(|field| folds_to(name, field)))
             }
         }
-        deserializer.deserialize_str(V)
+        deserializer.deserialize_bytes(V)
     }
 }
 
