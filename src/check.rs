@@ -423,14 +423,6 @@ mod tests {
         )
     }
 
-    #[track_caller]
-    fn rejected(verdict: &Verdict) -> &str {
-        match verdict {
-            Verdict::Reject { message, .. } => message,
-            Verdict::Accept { .. } => panic!("accepted: {verdict:?}"),
-        }
-    }
-
     #[test]
     fn public_and_served_images_pass() {
         let cases: &[(&[&str], &[&str])] = &[
@@ -456,7 +448,7 @@ mod tests {
             &["nginx", "private.registry.com/team/app:1.0"],
             &["gcr-creds"],
         );
-        let m = rejected(&v);
+        let m = v.expect_rejected();
         assert!(
             m.contains(r#"container "c1" pulls "private.registry.com/team/app:1.0""#),
             "{m}"
@@ -483,7 +475,7 @@ mod tests {
             "initContainers":[{"name":"init","image":"Docker/Foo"}],
             "ephemeralContainers":[{"name":"dbg","image":"registry.local:5000/dbg"}]}"#;
         let v = check(&settings(""), WorkloadKind::Pod, spec, None);
-        let m = rejected(&v);
+        let m = v.expect_rejected();
         let init = m.find(r#"init container "init""#).unwrap();
         let app = m.find(r#"container "app""#).unwrap();
         let dbg = m.find(r#"ephemeral container "dbg""#).unwrap();
@@ -521,7 +513,7 @@ mod tests {
         ];
         for (image, fragment) in cases {
             let v = check(&s, WorkloadKind::Pod, &pod_spec(&[image], &[]), None);
-            let m = rejected(&v);
+            let m = v.expect_rejected();
             assert!(m.contains(fragment), "{image}: {m}");
         }
         let v = check(
@@ -530,14 +522,14 @@ mod tests {
             &pod_spec(&["ghcr.io/x/y"], &[]),
             None,
         );
-        assert!(!rejected(&v).contains("did you mean"));
+        assert!(!v.expect_rejected().contains("did you mean"));
     }
 
     #[test]
     fn templates_without_pull_secrets() {
         let template_spec = r#"{"serviceAccountName":"builder","containers":[{"name":"app","image":"gcr.io/p/a"}]}"#;
         let v = check(&settings(""), WorkloadKind::Deployment, template_spec, None);
-        let m = rejected(&v);
+        let m = v.expect_rejected();
         assert!(m.contains(r#"ServiceAccount "builder""#), "{m}");
         assert!(m.contains("templatesWithoutPullSecrets: warn"), "{m}");
         assert!(m.contains("spec.template.spec.imagePullSecrets"), "{m}");
@@ -551,7 +543,10 @@ mod tests {
         // Warn mode only forgives templates that list nothing: a wrong secret is still wrong.
         let wrong = r#"{"imagePullSecrets":[{"name":"regcred"}],"containers":[{"name":"app","image":"gcr.io/p/a"}]}"#;
         let v = check(&s, WorkloadKind::CronJob, wrong, None);
-        assert!(rejected(&v).contains("spec.jobTemplate.spec.template.spec.imagePullSecrets"));
+        assert!(
+            v.expect_rejected()
+                .contains("spec.jobTemplate.spec.template.spec.imagePullSecrets")
+        );
         // A Pod is never forgiven: its list is final.
         assert!(!check(&s, WorkloadKind::Pod, template_spec, None).is_allowed());
     }
@@ -577,13 +572,16 @@ mod tests {
             &pod_spec(&["gcr.io/p/a:2"], &[]),
             Some(&old),
         );
-        assert!(rejected(&v).contains("cannot change"));
+        assert!(v.expect_rejected().contains("cannot change"));
     }
 
     #[test]
     fn undeclared_secret_is_named() {
         let v = pod(&["gcr.io/p/a"], &["old-creds"]);
-        assert!(rejected(&v).contains("old-creds is not declared for any registry"));
+        assert!(
+            v.expect_rejected()
+                .contains("old-creds is not declared for any registry")
+        );
     }
 
     #[test]

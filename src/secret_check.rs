@@ -385,14 +385,6 @@ mod tests {
         check_secret(&settings(SETTINGS), &subject, Some(name), &object, None)
     }
 
-    #[track_caller]
-    fn rejected(v: &Verdict) -> &str {
-        match v {
-            Verdict::Reject { message, .. } => message,
-            Verdict::Accept { .. } => panic!("accepted: {v:?}"),
-        }
-    }
-
     fn auth(user_pass: &str) -> String {
         format!(r#"{{"auth":"{}"}}"#, b64(user_pass))
     }
@@ -458,7 +450,7 @@ mod tests {
                 name,
                 &dockerconfigjson(&format!(r#"{{"{key}":{}}}"#, auth("u:p"))),
             );
-            let m = rejected(&v);
+            let m = v.expect_rejected();
             assert!(
                 m.contains("is declared in the policy settings as a pull secret for"),
                 "{m}"
@@ -470,13 +462,16 @@ mod tests {
             "hub",
             &dockerconfigjson(r#"{"registry-1.docker.io":{"auth":"dTpw"}}"#),
         );
-        assert!(rejected(&v).contains("--docker-server=https://index.docker.io/v1/"));
+        assert!(
+            v.expect_rejected()
+                .contains("--docker-server=https://index.docker.io/v1/")
+        );
     }
 
     #[test]
     fn poison_secrets() {
         let v = check_as("x", &dockerconfigjson(r#"{"r.io":{"auth":"not base64!"}}"#));
-        let m = rejected(&v);
+        let m = v.expect_rejected();
         assert!(
             m.contains("cannot be decoded by the kubelet: in its .dockerconfigjson"),
             "{m}"
@@ -519,7 +514,7 @@ mod tests {
         ];
         for (object, fragment) in cases {
             let v = check_as("x", &object);
-            let m = rejected(&v);
+            let m = v.expect_rejected();
             assert!(m.contains(fragment), "{object}: {m}");
         }
     }

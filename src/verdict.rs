@@ -32,6 +32,22 @@ impl Verdict {
         matches!(self, Verdict::Accept { .. })
     }
 
+    /// The rejection message, when rejected.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Verdict::Reject { message, .. } => Some(message),
+            Verdict::Accept { .. } => None,
+        }
+    }
+
+    /// The rejection message of a verdict a test expects to be a rejection.
+    #[cfg(test)]
+    #[track_caller]
+    pub fn expect_rejected(&self) -> &str {
+        self.message()
+            .unwrap_or_else(|| panic!("expected a rejection: {self:?}"))
+    }
+
     pub fn warnings(&self) -> &[String] {
         match self {
             Verdict::Accept { warnings } | Verdict::Reject { warnings, .. } => warnings,
