@@ -66,7 +66,10 @@ unit-tests:
 
 # KWCTL=kwctl POLICY=annotated-policy.wasm runs the same suite through a real kwctl.
 e2e-tests: deps policy.wasm $(RUNNER)
-	bats e2e-tests/
+	@mkdir -p target
+	@set -o pipefail; bats e2e-tests/ | tee target/e2e.tap; status=$$?; \
+		echo "e2e: $$(grep -c '^ok ' target/e2e.tap) passed, $$(grep -c '^not ok ' target/e2e.tap) failed"; \
+		exit $$status
 
 # The 1 MiB Secret is generated, not committed.
 target/bench/secret-opaque-1mib.json: e2e-tests/test_data/generate.py
