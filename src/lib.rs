@@ -1,11 +1,14 @@
 //! A Kubewarden policy that rejects Pods and workload templates whose images come from a
-//! private registry without an `imagePullSecrets` entry that serves that registry.
+//! private registry without an `imagePullSecrets` entry that serves that registry, and pull
+//! secrets the kubelet cannot use.
 //!
 //! Data flows one way: the admission request ([`workload`]) gives pod specs; their images are
 //! parsed as the container runtimes parse them ([`reference`]) and matched against the
 //! configured registries as the kubelet matches credential keys ([`registry`], [`glob`]);
-//! the checks ([`check`]) turn that into a [`verdict::Verdict`]; [`review`] ties it together
-//! for one request, and [`entry`] speaks Kubewarden's JSON. Only `wapc_init` below touches waPC.
+//! the checks ([`check`]) turn that into a [`verdict::Verdict`]. Pull secrets take the same
+//! road: their content is decoded as the kubelet decodes it ([`dockerconfig`]) and their keys
+//! matched with the same code ([`secret_check`]). [`review`] ties it together for one request,
+//! and [`entry`] speaks Kubewarden's JSON. Only `wapc_init` below touches waPC.
 
 pub mod check;
 pub mod dockerconfig;
