@@ -3,7 +3,7 @@
 //! secrets the kubelet cannot use.
 //!
 //! Data flows one way: the admission request ([`workload`]) gives pod specs; their images are
-//! parsed as the container runtimes parse them ([`reference`]) and matched against the
+//! parsed as the container runtimes parse them ([`reference`](mod@reference)) and matched against the
 //! configured registries as the kubelet matches credential keys ([`registry`], [`glob`]);
 //! the checks ([`check`]) turn that into a [`verdict::Verdict`]. Pull secrets take the same
 //! road: their content is decoded as the kubelet decodes it ([`dockerconfig`]) and their keys
