@@ -179,7 +179,8 @@ pub struct Entry<'c> {
 /// What the kubelet makes of a pull secret's content.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decoded<'c> {
-    /// The registry keys, each once (a repeated key overwrites the earlier one), sorted.
+    /// The registry keys, each once (a repeated key overwrites the earlier one), in the order
+    /// they first appear.
     pub entries: Vec<Entry<'c>>,
     /// Errors that make the kubelet refuse the secret. Empty when it decodes.
     pub errors: Vec<DecodeError>,
@@ -202,16 +203,6 @@ pub fn decode(format: Format, content: &[u8]) -> Decoded<'_> {
         out: &mut decoded,
     };
     let result = top.deserialize(&mut de).and_then(|()| de.end());
-    // A repeated key overwrites the earlier one, as in a Go map: sort by key (stably, so the
-    // last of equal keys comes last) and keep the last of each run.
-    decoded.entries.sort_by(|a, b| a.key.cmp(&b.key));
-    decoded.entries.dedup_by(|later, earlier| {
-        let same = later.key == earlier.key;
-        if same {
-            std::mem::swap(later, earlier);
-        }
-        same
-    });
     if let Err(e) = result {
         // serde_json's messages may quote the content: only the position is kept.
         decoded.errors.push(DecodeError::Syntax {
@@ -466,7 +457,12 @@ impl EntrySeed<'_, '_> {
             auth_disagrees,
             ignored_fields,
         };
-        self.out.entries.push(entry);
+        // A repeated key overwrites the earlier one, as in a Go map.
+        let out = &mut *self.out;
+        match out.entries.iter().position(|e| e.key == entry.key) {
+            Some(i) => out.entries[i] = entry,
+            None => out.entries.push(entry),
+        }
     }
 }
 
@@ -534,7 +530,10 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
             // Read as bytes and checked once here: serde_json's string path would check UTF-8
             // on every call, and Go's decoder does not refuse invalid UTF-8 either.
             fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Key<'de>, E> {
-                Ok(Key(String::from_utf8_lossy(v)))
+                Ok(Key(match std::str::from_utf8(v) {
+                    Ok(key) => Cow::Borrowed(key),
+                    Err(_) => Cow::Owned(String::from_utf8_lossy(v).into_owned()),
+                }))
             }
 
             fn visit_bytes<E>(self, v: &[u8]) -> Result<Key<'de>, E> {
@@ -765,6 +764,19 @@ fn with_decoded_auth<R>(auth: &str, inspect: impl FnOnce(&[u8]) -> R) -> Result<
     Ok(inspect(decoded))
 }
 
+/// The value of each base64 character (standard alphabet), or [`INVALID`].
+const INVALID: u8 = 0xff;
+const BASE64_VALUE: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// Decoded bytes [`decode_short`] handles on the stack.
 const SHORT: usize = 192;
 
@@ -792,14 +804,10 @@ fn decode_short(input: &[u8], padded: bool, out: &mut [u8; SHORT]) -> Option<usi
     for group in body.chunks(4) {
         let mut bits = 0u32;
         for &c in group {
-            let v = match c {
-                b'A'..=b'Z' => c - b'A',
-                b'a'..=b'z' => c - b'a' + 26,
-                b'0'..=b'9' => c - b'0' + 52,
-                b'+' => 62,
-                b'/' => 63,
-                _ => return None,
-            };
+            let v = BASE64_VALUE[usize::from(c)];
+            if v == INVALID {
+                return None;
+            }
             bits = bits << 6 | u32::from(v);
         }
         // A short last group carries 12 or 18 bits: shift them to the top of 24.
