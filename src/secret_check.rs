@@ -49,14 +49,14 @@ pub fn check_secret(
             return reject(
                 subject,
                 format!("has no {key}: a Secret of type {secret_type} must hold it"),
-                fix_command(subject, name, settings, &[]),
+                fix_command(subject, name, settings, Vec::new()),
             );
         }
         Content::NotBase64 => {
             return reject(
                 subject,
                 format!("has a data[{key:?}] that is not base64"),
-                fix_command(subject, name, settings, &[]),
+                fix_command(subject, name, settings, Vec::new()),
             );
         }
         Content::Bytes(bytes) => bytes,
@@ -65,7 +65,7 @@ pub fn check_secret(
         return reject(
             subject,
             format!("has an empty {key}, so the kubelet ignores the secret"),
-            fix_command(subject, name, settings, &[]),
+            fix_command(subject, name, settings, Vec::new()),
         );
     }
 
@@ -82,14 +82,13 @@ pub fn check_secret(
             .filter_map(|key| RegistryPattern::from_config_key(key).ok())
             .map(|p| p.to_string())
             .collect();
-        let servers: Vec<&str> = servers.iter().map(String::as_str).collect();
         return reject(
             subject,
             format!(
                 "cannot be decoded by the kubelet: in its {key}, {}. {POISON}",
                 errors.join("; ")
             ),
-            fix_command(subject, name, settings, &servers),
+            fix_command(subject, name, settings, servers),
         );
     }
 
@@ -118,15 +117,14 @@ pub fn check_secret(
     if problems.is_empty() {
         return Verdict::Accept { warnings };
     }
-    let servers: Vec<String> = misaligned_for
+    let servers = misaligned_for
         .iter()
         .map(|r| r.pattern().to_string())
         .collect();
-    let server_refs: Vec<&str> = servers.iter().map(String::as_str).collect();
     let message = format!(
         "{subject} {}. To fix: {}.",
         problems.join("; "),
-        fix_command(subject, name, settings, &server_refs)
+        fix_command(subject, name, settings, servers)
     );
     Verdict::Reject { message, warnings }
 }
@@ -296,31 +294,37 @@ fn reject(subject: &Subject<'_>, problem: String, fix: String) -> Verdict {
     Verdict::reject(format!("{subject} {problem}. To fix: {fix}."))
 }
 
-/// The command that writes a correct pull secret. Credentials are placeholders, always.
+/// The command that writes a correct pull secret for `servers` (by default, the registries the
+/// settings declare it for). Credentials are placeholders, always.
 fn fix_command(
     subject: &Subject<'_>,
     name: Option<&str>,
     settings: &Settings,
-    servers: &[&str],
+    mut servers: Vec<String>,
 ) -> String {
-    let declared: Vec<String>;
-    let servers: Vec<&str> = if servers.is_empty() {
-        declared = name
-            .map(|n| {
-                settings
-                    .registries_served_by(n)
-                    .map(|r| r.pattern().to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        declared.iter().map(String::as_str).collect()
-    } else {
-        servers.to_vec()
-    };
-    let server = match servers.as_slice() {
-        [] => "<registry>".to_owned(),
-        [one] => server_flag_value(one),
-        [first, ..] => format!("{} (one secret per registry)", server_flag_value(first)),
+    if servers.is_empty()
+        && let Some(name) = name
+    {
+        servers = settings
+            .registries_served_by(name)
+            .map(|r| r.pattern().to_string())
+            .collect();
+    }
+    // `kubectl create secret docker-registry` writes one registry key; a secret declared for
+    // several registries needs the others added to its .dockerconfigjson.
+    let (server, others) = match servers.as_slice() {
+        [] => ("<registry>".to_owned(), String::new()),
+        [first, rest @ ..] => (
+            server_flag_value(first),
+            if rest.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", then add keys for {} to its .dockerconfigjson",
+                    rest.join(", ")
+                )
+            },
+        ),
     };
     let namespace = subject
         .namespace
@@ -337,7 +341,7 @@ fn fix_command(
     };
     format!(
         "{verb} `kubectl create secret docker-registry {} --docker-server={server} \
-         --docker-username=<user> --docker-password=<password>{namespace}{apply}`",
+         --docker-username=<user> --docker-password=<password>{namespace}{apply}`{others}",
         name.unwrap_or("<name>")
     )
 }
@@ -573,6 +577,29 @@ mod tests {
         assert!(check_secret(&s, &subject, Some("x"), &bad, Some(&old)).is_allowed());
         let other: Object = serde_json::from_str(&other_json).unwrap();
         assert!(!check_secret(&s, &subject, Some("x"), &bad, Some(&other)).is_allowed());
+    }
+
+    #[test]
+    fn a_secret_declared_for_two_registries_must_serve_both() {
+        let s = settings(
+            r#"{"registries":[{"registry":"a.example.com","pullSecrets":["shared"]},
+                {"registry":"b.example.com","pullSecrets":["shared"]}]}"#,
+        );
+        let json = dockerconfigjson(&format!(r#"{{"a.example.com":{}}}"#, auth("u:p")));
+        let object: Object = serde_json::from_str(&json).unwrap();
+        let subject = Subject::for_test("Secret", true);
+        let v = check_secret(&s, &subject, Some("shared"), &object, None);
+        let m = v.expect_rejected();
+        assert!(m.contains("pull secret for b.example.com"), "{m}");
+        assert!(!m.contains("pull secret for a.example.com"), "{m}");
+        assert!(m.contains("--docker-server=b.example.com"), "{m}");
+        let json = dockerconfigjson("{}");
+        let object: Object = serde_json::from_str(&json).unwrap();
+        let v = check_secret(&s, &subject, Some("shared"), &object, None);
+        assert!(
+            v.expect_rejected()
+                .contains("then add keys for b.example.com")
+        );
     }
 
     #[test]
