@@ -23,15 +23,16 @@ pub fn check_pod_spec(
     old: Option<&Spec<'_>>,
 ) -> Verdict {
     let pull_secrets: Vec<&str> = spec.pull_secret_names().collect();
-    let unchanged_image = |image: &str| match old {
-        Some(old)
-            if same_names(old.pull_secret_names(), &pull_secrets)
-                && old.service_account() == spec.service_account() =>
-        {
+    // The old spec counts only when the secrets and the ServiceAccount stayed the same.
+    let unchanged = old.filter(|old| {
+        same_names(old.pull_secret_names(), &pull_secrets)
+            && old.service_account() == spec.service_account()
+    });
+    let unchanged_image = |image: &str| {
+        unchanged.is_some_and(|old| {
             old.all_containers()
                 .any(|(_, c)| c.image.as_deref() == Some(image))
-        }
-        _ => false,
+        })
     };
 
     let mut problems = Vec::new();

@@ -3,6 +3,7 @@
 //! Every outcome is a [`Verdict`]; nothing here returns an error to the host, because a guest
 //! error reaches the API server as an unexplained HTTP 500.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -101,10 +102,10 @@ pub fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Ve
         .filter(|n| !n.is_empty());
     let subject = Subject {
         kind: checked.name(),
-        name: name.map(str::to_owned).or_else(|| {
+        name: name.map(Cow::Borrowed).or_else(|| {
             metadata
                 .and_then(|m| m.generate_name.as_deref())
-                .map(|g| format!("{g}*"))
+                .map(|g| Cow::Owned(format!("{g}*")))
         }),
         namespace,
         create,

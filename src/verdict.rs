@@ -1,5 +1,6 @@
 //! What a check concludes, and the object it speaks about.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// The outcome of a check: accepted or rejected, with non-blocking warnings either way.
@@ -60,7 +61,7 @@ impl Verdict {
 pub struct Subject<'r> {
     pub kind: &'static str,
     /// `metadata.name`, or `generateName` followed by `*` for objects named by the server.
-    pub name: Option<String>,
+    pub name: Option<Cow<'r, str>>,
     pub namespace: Option<&'r str>,
     /// CREATE (a new object) or UPDATE (an existing one).
     pub create: bool,
@@ -83,7 +84,7 @@ impl Subject<'_> {
     pub fn for_test(kind: &'static str, create: bool) -> Subject<'static> {
         Subject {
             kind,
-            name: Some("test".into()),
+            name: Some(Cow::Borrowed("test")),
             namespace: Some("team-a"),
             create,
         }
