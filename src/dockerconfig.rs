@@ -174,6 +174,9 @@ pub struct Entry<'c> {
     pub auth_disagrees: bool,
     /// Fields the kubelet ignores that were present (`identitytoken`, `registrytoken`).
     pub ignored_fields: Vec<&'static str>,
+    /// Tells most different keys apart without comparing them: keys are looked up among the
+    /// earlier ones to find repeats, and often share a long prefix (`registry-1.example.com`).
+    fingerprint: u32,
 }
 
 /// What the kubelet makes of a pull secret's content.
@@ -428,16 +431,8 @@ impl EntrySeed<'_, '_> {
         let (has_credentials, auth_disagrees) = if auth.is_empty() {
             (!username.is_empty() || !password.is_empty(), false)
         } else {
-            let inspect = |decoded: &[u8]| {
-                let (user, pass) = split_auth(decoded);
-                (
-                    !user.is_empty() || !pass.is_empty(),
-                    (!username.is_empty() || !password.is_empty())
-                        && (user != username || pass != password),
-                )
-            };
-            match with_decoded_auth(auth, inspect) {
-                Ok(facts) => facts,
+            match inspect_auth(auth, username, password) {
+                Ok(facts) => (facts.has_credentials, facts.disagrees),
                 Err(error) => {
                     let key = self.key.to_string();
                     self.out.errors.push(match error {
@@ -452,6 +447,7 @@ impl EntrySeed<'_, '_> {
             return;
         }
         let entry = Entry {
+            fingerprint: fingerprint(self.key.as_bytes()),
             key: self.key,
             has_credentials,
             auth_disagrees,
@@ -459,7 +455,8 @@ impl EntrySeed<'_, '_> {
         };
         // A repeated key overwrites the earlier one, as in a Go map.
         let out = &mut *self.out;
-        match out.entries.iter().position(|e| e.key == entry.key) {
+        let same = |e: &Entry<'_>| e.fingerprint == entry.fingerprint && e.key == entry.key;
+        match out.entries.iter().position(same) {
             Some(i) => out.entries[i] = entry,
             None => out.entries.push(entry),
         }
@@ -742,26 +739,87 @@ fn decode_with(engine: &GeneralPurpose, value: &[u8]) -> Option<Vec<u8>> {
     })
 }
 
+/// A cheap hash of a registry key (FNV-1a).
+fn fingerprint(key: &[u8]) -> u32 {
+    key.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// What the kubelet makes of an entry's `auth`, given the entry's `username` and `password`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AuthFacts {
+    /// The decoded user name or password is not empty.
+    has_credentials: bool,
+    /// `username` or `password` is given and differs from what `auth` holds.
+    disagrees: bool,
+}
+
 /// The kubelet's `decodeDockerConfigFieldAuth`: padded base64 when the (trimmed) value ends in
-/// `=`, unpadded otherwise; the result must hold the `:` between user name and password. Go
-/// compares the halves as byte strings, so `inspect` sees bytes. A usual `auth` decodes on the
-/// stack: one per registry key, on every request for a pull secret.
-fn with_decoded_auth<R>(auth: &str, inspect: impl FnOnce(&[u8]) -> R) -> Result<R, AuthError> {
-    let padded = auth.trim().ends_with('=');
-    let engine = if padded { &PADDED } else { &UNPADDED };
-    let mut buffer = [0u8; SHORT];
-    let heap;
-    let decoded = match decode_short(auth.as_bytes(), padded, &mut buffer) {
-        Some(len) => &buffer[..len],
-        None => {
-            heap = decode_with(engine, auth.as_bytes()).ok_or(AuthError::NotBase64)?;
-            &heap[..]
-        }
-    };
-    if !decoded.contains(&b':') {
-        return Err(AuthError::NoColon);
+/// `=`, unpadded otherwise; the result must hold the `:` between user name and password.
+///
+/// The decoded bytes are compared as they come out of the decoder and never stored, not even on
+/// the stack: nothing is left to leak, and nothing is copied (one `auth` per registry key, on
+/// every request for a pull secret).
+fn inspect_auth(auth: &str, username: &[u8], password: &[u8]) -> Result<AuthFacts, AuthError> {
+    let padded = auth.trim_end().ends_with('=');
+    let mut check = AuthCheck::new(username, password);
+    if decode_short(auth.as_bytes(), padded, |b| check.push(b)).is_none() {
+        // Anything unusual goes to the crate, which decides; start the comparison again.
+        let engine = if padded { &PADDED } else { &UNPADDED };
+        let decoded = decode_with(engine, auth.as_bytes()).ok_or(AuthError::NotBase64)?;
+        check = AuthCheck::new(username, password);
+        decoded.iter().for_each(|&b| check.push(b));
     }
-    Ok(inspect(decoded))
+    check.finish()
+}
+
+/// Compares a decoded `auth`, byte by byte, with `username:password`. The kubelet splits `auth`
+/// at its first `:` and compares the halves as byte strings; that is the same as comparing the
+/// whole with `username:password` when `username` holds no `:` (else they always differ).
+struct AuthCheck<'a> {
+    username: &'a [u8],
+    password: &'a [u8],
+    len: usize,
+    has_colon: bool,
+    matches: bool,
+}
+
+impl<'a> AuthCheck<'a> {
+    fn new(username: &'a [u8], password: &'a [u8]) -> AuthCheck<'a> {
+        AuthCheck {
+            username,
+            password,
+            len: 0,
+            has_colon: false,
+            matches: !username.contains(&b':'),
+        }
+    }
+
+    fn push(&mut self, b: u8) {
+        let (i, user_len) = (self.len, self.username.len());
+        let expected = match i.cmp(&user_len) {
+            std::cmp::Ordering::Less => Some(self.username[i]),
+            std::cmp::Ordering::Equal => Some(b':'),
+            std::cmp::Ordering::Greater => self.password.get(i - user_len - 1).copied(),
+        };
+        self.matches &= expected == Some(b);
+        self.has_colon |= b == b':';
+        self.len += 1;
+    }
+
+    fn finish(self) -> Result<AuthFacts, AuthError> {
+        if !self.has_colon {
+            return Err(AuthError::NoColon);
+        }
+        let given = !self.username.is_empty() || !self.password.is_empty();
+        let whole = self.username.len() + 1 + self.password.len();
+        Ok(AuthFacts {
+            // `user:pass` with a `:` is longer than one byte exactly when either half is not empty.
+            has_credentials: self.len > 1,
+            disagrees: given && !(self.matches && self.len == whole),
+        })
+    }
 }
 
 /// The value of each base64 character (standard alphabet), or [`INVALID`].
@@ -777,14 +835,12 @@ const BASE64_VALUE: [u8; 256] = {
     table
 };
 
-/// Decoded bytes [`decode_short`] handles on the stack.
-const SHORT: usize = 192;
-
-/// Decodes a short, plain base64 value, the usual `auth`, for which the base64 crate's per-call
-/// setup costs more than the decoding: one per registry key, on every pull-secret request.
-/// `None` hands anything else (longer values, bad characters, newlines, wrong padding) to the
-/// crate, which then decides; a property test checks that the two agree.
-fn decode_short(input: &[u8], padded: bool, out: &mut [u8; SHORT]) -> Option<usize> {
+/// Decodes a plain base64 value, the usual `auth`, handing each byte to `emit`: the base64
+/// crate's per-call setup and output buffer cost more than the decoding of such a short value.
+/// `None` hands anything else (bad characters, newlines, wrong padding) to the crate, which
+/// then decides; bytes already emitted are then to be forgotten. A property test checks that
+/// the two agree.
+fn decode_short(input: &[u8], padded: bool, mut emit: impl FnMut(u8)) -> Option<()> {
     let body = if padded {
         if !input.len().is_multiple_of(4) {
             return None;
@@ -797,10 +853,9 @@ fn decode_short(input: &[u8], padded: bool, out: &mut [u8; SHORT]) -> Option<usi
     } else {
         input
     };
-    if body.len() % 4 == 1 || body.len() / 4 * 3 + 2 > SHORT {
+    if body.len() % 4 == 1 {
         return None;
     }
-    let mut len = 0;
     for group in body.chunks(4) {
         let mut bits = 0u32;
         for &c in group {
@@ -813,19 +868,9 @@ fn decode_short(input: &[u8], padded: bool, out: &mut [u8; SHORT]) -> Option<usi
         // A short last group carries 12 or 18 bits: shift them to the top of 24.
         bits <<= 6 * (4 - group.len() as u32);
         let bytes = bits.to_be_bytes();
-        let n = group.len() - 1;
-        out[len..len + n].copy_from_slice(&bytes[1..=n]);
-        len += n;
+        bytes[1..group.len()].iter().for_each(|&b| emit(b));
     }
-    Some(len)
-}
-
-/// Splits a decoded `auth` at its first `:`.
-fn split_auth(decoded: &[u8]) -> (&[u8], &[u8]) {
-    match decoded.iter().position(|&b| b == b':') {
-        Some(colon) => (&decoded[..colon], &decoded[colon + 1..]),
-        None => (decoded, &[]),
-    }
+    Some(())
 }
 
 #[cfg(test)]
@@ -1005,25 +1050,67 @@ mod tests {
         assert!(!entry(&d, "auths").has_credentials);
     }
 
+    fn short(input: &[u8], padded: bool) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        decode_short(input, padded, |b| out.push(b)).map(|()| out)
+    }
+
+    #[test]
+    fn auth_facts() {
+        let facts = |auth: &str, user: &str, pass: &str| {
+            inspect_auth(auth, user.as_bytes(), pass.as_bytes())
+                .map(|f| (f.has_credentials, f.disagrees))
+                .map_err(|e| matches!(e, AuthError::NoColon))
+        };
+        // dTpw is u:p, dTo= is u:, Ojo= is ::, dXA= is up (no colon).
+        assert_eq!(facts("dTpw", "", ""), Ok((true, false)));
+        assert_eq!(facts("dTpw", "u", "p"), Ok((true, false)));
+        assert_eq!(facts("dTpw", "u", ""), Ok((true, true)));
+        assert_eq!(facts("dTpw", "", "p"), Ok((true, true)));
+        assert_eq!(facts("dTpw", "u", "px"), Ok((true, true)));
+        assert_eq!(facts("dTpw", "ux", "p"), Ok((true, true)));
+        assert_eq!(facts("dTo=", "u", ""), Ok((true, false)));
+        assert_eq!(facts("Og==", "", ""), Ok((false, false)));
+        assert_eq!(facts("Og", "x", ""), Ok((false, true)));
+        // The first `:` splits: user `:`, password `:` can never be what `auth` says.
+        assert_eq!(facts("Ojo=", ":", ""), Ok((true, true)));
+        assert_eq!(facts("Ojo=", "", ":"), Ok((true, false)));
+        assert_eq!(facts("dXA=", "u", "p"), Err(true));
+        assert_eq!(facts("d*pw", "", ""), Err(false));
+        // Newlines are skipped by the fallback, which starts the comparison again.
+        assert_eq!(facts("dT\npw", "u", "p"), Ok((true, false)));
+    }
+
     proptest::proptest! {
         #[test]
         fn short_decoding_agrees_with_the_crate(input in "[A-Za-z0-9+/=\n*]{0,80}", padded: bool) {
-            let mut buffer = [0u8; SHORT];
             let engine = if padded { &PADDED } else { &UNPADDED };
-            if let Some(len) = decode_short(input.as_bytes(), padded, &mut buffer) {
-                proptest::prop_assert_eq!(Some(buffer[..len].to_vec()), engine.decode(&input).ok());
+            if let Some(decoded) = short(input.as_bytes(), padded) {
+                proptest::prop_assert_eq!(Some(decoded), engine.decode(&input).ok());
             }
         }
 
         #[test]
-        fn short_decoding_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
-            let mut buffer = [0u8; SHORT];
+        fn short_decoding_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             let padded = base64::engine::general_purpose::STANDARD.encode(&bytes);
-            let len = decode_short(padded.as_bytes(), true, &mut buffer).unwrap();
-            proptest::prop_assert_eq!(&buffer[..len], &bytes[..]);
+            proptest::prop_assert_eq!(short(padded.as_bytes(), true), Some(bytes.clone()));
             let unpadded = padded.trim_end_matches('=');
-            let len = decode_short(unpadded.as_bytes(), false, &mut buffer).unwrap();
-            proptest::prop_assert_eq!(&buffer[..len], &bytes[..]);
+            proptest::prop_assert_eq!(short(unpadded.as_bytes(), false), Some(bytes));
+        }
+
+        #[test]
+        fn auth_facts_agree_with_splitting(user in "[a-z:]{0,4}", pass in "[a-z:]{0,4}",
+                                           given_user in "[a-z:]{0,4}", given_pass in "[a-z:]{0,4}") {
+            let decoded = format!("{user}:{pass}");
+            let auth = base64::engine::general_purpose::STANDARD.encode(&decoded);
+            let (u, p) = decoded.split_once(':').unwrap();
+            let given = !given_user.is_empty() || !given_pass.is_empty();
+            let expected = AuthFacts {
+                has_credentials: !u.is_empty() || !p.is_empty(),
+                disagrees: given && (u != given_user || p != given_pass),
+            };
+            let facts = inspect_auth(&auth, given_user.as_bytes(), given_pass.as_bytes());
+            proptest::prop_assert_eq!(facts.ok(), Some(expected));
         }
     }
 

@@ -36,16 +36,20 @@ pub struct RegistryPattern<'a> {
     /// Where the host and the port sit in `host_port`, split once with Go's rules.
     host: Range<usize>,
     port: Range<usize>,
+    /// The host holds no glob character: it matches only itself.
+    literal: bool,
 }
 
 impl<'a> RegistryPattern<'a> {
     fn new(host_port: Cow<'a, str>, path: Cow<'a, str>) -> RegistryPattern<'a> {
         let (host, port) = split_host_port_ranges(&host_port);
+        let literal = glob::is_literal(&host_port[host.clone()]);
         RegistryPattern {
             host_port,
             path,
             host,
             port,
+            literal,
         }
     }
 
@@ -153,7 +157,7 @@ impl<'a> RegistryPattern<'a> {
 
     /// Whether any label is a glob.
     pub fn has_glob(&self) -> bool {
-        !self.labels().all(glob::is_literal)
+        !self.literal
     }
 
     /// Whether this is the key under which the kubelet keeps Docker Hub's fallback credentials.
@@ -168,7 +172,7 @@ impl<'a> RegistryPattern<'a> {
         if port != self.port() {
             return false;
         }
-        if (literal_ipv6 && self.host_port.starts_with('[')) || glob::is_literal(self.host()) {
+        if (literal_ipv6 && self.host_port.starts_with('[')) || self.literal {
             return self.host() == host;
         }
         let mut labels = host.split('.');
@@ -236,7 +240,7 @@ impl RegistryPattern<'_> {
             return true;
         }
         // A literal key serves one host; it cannot serve a glob entry's many.
-        if glob::is_literal(key) || self.labels().count() != registry.labels().count() {
+        if self.literal || self.labels().count() != registry.labels().count() {
             return false;
         }
         self.labels().zip(registry.labels()).all(|(key, label)| {
@@ -379,29 +383,40 @@ pub fn split_host_port(host_port: &str) -> (&str, &str) {
     (&host_port[host], &host_port[port])
 }
 
-/// [`split_host_port`] as byte ranges, so that a pattern can keep them.
+/// [`split_host_port`] as byte ranges, so that a pattern can keep them. One pass over the bytes
+/// gathers what Go's several searches look for: every registry key of a pull secret and every
+/// image domain is split here.
 fn split_host_port_ranges(hp: &str) -> (Range<usize>, Range<usize>) {
-    fn split(hp: &str) -> Option<(Range<usize>, Range<usize>)> {
-        let colon = hp.rfind(':')?;
-        let (host, inner_from) = if hp.starts_with('[') {
-            let end = hp.find(']')?;
-            if end + 1 != colon {
-                return None;
+    let whole = (0..hp.len(), hp.len()..hp.len());
+    let (mut colons, mut last_colon, mut opens, mut closes, mut first_close) = (0, 0, 0, 0, None);
+    for (i, &b) in hp.as_bytes().iter().enumerate() {
+        match b {
+            b':' => (colons, last_colon) = (colons + 1, i),
+            b'[' => opens += 1,
+            b']' => {
+                closes += 1;
+                first_close.get_or_insert(i);
             }
-            (1..end, end + 1)
-        } else {
-            if hp[..colon].contains(':') {
-                return None;
-            }
-            (0..colon, 0)
-        };
-        let opening_from = usize::from(hp.starts_with('['));
-        if hp[opening_from..].contains('[') || hp[inner_from..].contains(']') {
-            return None;
+            _ => {}
         }
-        Some((host, colon + 1..hp.len()))
     }
-    split(hp).unwrap_or((0..hp.len(), hp.len()..hp.len()))
+    if colons == 0 {
+        return whole;
+    }
+    let host = if hp.starts_with('[') {
+        // `[host]:port`, and no other bracket anywhere.
+        match first_close {
+            Some(end) if end + 1 == last_colon && opens == 1 && closes == 1 => 1..end,
+            _ => return whole,
+        }
+    } else {
+        // `host:port`: one colon, no bracket.
+        if colons > 1 || opens > 0 || closes > 0 {
+            return whole;
+        }
+        0..last_colon
+    };
+    (host, last_colon + 1..hp.len())
 }
 
 fn image_path_with_slash_starts_with(image_path: &str, prefix: &str) -> bool {
@@ -417,12 +432,15 @@ fn image_path_with_slash_starts_with(image_path: &str, prefix: &str) -> bool {
 /// `..`, and accepts and refuses other strings than Go does.
 fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError> {
     // One pass finds what Go's parser looks for: control characters (refused anywhere), the
-    // start of the query or fragment, and the `/` that ends the authority. Every pull-secret
+    // start of the query or fragment, the `/` that ends the authority, and in the authority the
+    // last `@`, the last `:` after it and the first byte not allowed in a host. Every pull-secret
     // key goes through here on every request for a pull secret.
     let bytes = after_scheme.as_bytes();
     let (mut end, mut slash, mut hash, mut percent) = (bytes.len(), None, None, false);
+    let (mut at, mut colon, mut bad_host) = (None, None, None);
     for (i, &b) in bytes.iter().enumerate() {
-        if URL_CLASS[usize::from(b)] & PLAIN != 0 {
+        let class = URL_CLASS[usize::from(b)];
+        if class & PLAIN != 0 {
             continue;
         }
         match b {
@@ -436,37 +454,44 @@ fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError
             b'%' => percent = true,
             _ => {}
         }
+        if slash.is_none() && i < end {
+            match b {
+                b'@' => (at, colon, bad_host) = (Some(i), None, None),
+                b':' => colon = Some(i),
+                _ if class & HOST == 0 => {
+                    bad_host.get_or_insert(b);
+                }
+                _ => {}
+            }
+        }
     }
     if percent && let Some(hash) = hash {
         percent_decode(&after_scheme[hash + 1..])?;
     }
     let slash = slash.unwrap_or(end);
-    let (authority, path) = (&after_scheme[..slash], &after_scheme[slash..end]);
-    let host = match authority.rfind('@') {
+    let path = &after_scheme[slash..end];
+    let host = match at {
         Some(at) => {
-            let userinfo = &authority[..at];
+            let userinfo = &after_scheme[..at];
             let allowed = |b: u8| {
                 b.is_ascii_alphanumeric() || !b.is_ascii() || b"-._:~!$&'()*+,;=%@".contains(&b)
             };
             if !userinfo.bytes().all(allowed) {
                 return Err(KeyError::InvalidUserinfo);
             }
-            &authority[at + 1..]
+            &after_scheme[at + 1..slash]
         }
-        None => authority,
+        None => &after_scheme[..slash],
     };
     // Go allows %-escapes in a host only for IPv6 zones; a registry never has one.
-    if let Some(b) = host
-        .bytes()
-        .find(|&b| URL_CLASS[usize::from(b)] & HOST == 0)
-    {
+    if let Some(b) = bad_host {
         return Err(KeyError::InvalidHostCharacter(char::from(b)));
     }
     let port_part = if host.starts_with('[') {
         let end = host.find(']').ok_or(KeyError::MissingBracket)?;
         &host[end + 1..]
     } else {
-        host.rfind(':').map_or("", |colon| &host[colon..])
+        colon.map_or("", |colon| &after_scheme[colon..slash])
     };
     if let Some(digits) = port_part.strip_prefix(':') {
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -484,7 +509,8 @@ fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError
 }
 
 /// Byte classes for [`go_url_host_path`]: `PLAIN` bytes need no attention while scanning a
-/// key; `HOST` bytes are allowed in a host by Go's `url.Parse` (non-ASCII bytes are too).
+/// key (`:` and `@` do, as they split the authority); `HOST` bytes are allowed in a host by
+/// Go's `url.Parse` (non-ASCII bytes are too).
 const PLAIN: u8 = 1;
 const HOST: u8 = 2;
 const URL_CLASS: [u8; 256] = {
@@ -500,12 +526,9 @@ const URL_CLASS: [u8; 256] = {
             let host_extra = b"_~!$&'()*+,;=:[]<>\"";
             while i < host_extra.len() {
                 if host_extra[i] == c {
-                    class = HOST | if c == b'%' { 0 } else { PLAIN };
+                    class = HOST | if c == b':' { 0 } else { PLAIN };
                 }
                 i += 1;
-            }
-            if c == b'@' {
-                class = PLAIN;
             }
         }
         table[b] = class;
@@ -1007,5 +1030,87 @@ mod tests {
         assert_eq!(split_host_port("[::1]:5000"), ("::1", "5000"));
         assert_eq!(split_host_port("[::1]"), ("[::1]", ""));
         assert_eq!(split_host_port("a:b:c"), ("a:b:c", ""));
+    }
+
+    /// Go's `net.SplitHostPort` as Go writes it, search by search: the oracle for the one-pass
+    /// version.
+    fn split_host_port_oracle(hp: &str) -> (&str, &str) {
+        let split = || {
+            let colon = hp.rfind(':')?;
+            let (host, j, k) = if hp.starts_with('[') {
+                let end = hp.find(']')?;
+                if end + 1 != colon {
+                    return None;
+                }
+                (&hp[1..end], 1, end + 1)
+            } else {
+                if hp[..colon].contains(':') {
+                    return None;
+                }
+                (&hp[..colon], 0, 0)
+            };
+            if hp[j..].contains('[') || hp[k..].contains(']') {
+                return None;
+            }
+            Some((host, &hp[colon + 1..]))
+        };
+        split().unwrap_or((hp, ""))
+    }
+
+    /// Go's `url.Parse` for the parts the kubelet uses, as Go goes about it: the oracle for the
+    /// one-pass version.
+    fn url_host_path_oracle(s: &str) -> Result<(&str, Cow<'_, str>), KeyError> {
+        if s.bytes().any(|b| b < 0x20 || b == 0x7f) {
+            return Err(KeyError::ControlCharacter);
+        }
+        let (rest, fragment) = s.split_once('#').unwrap_or((s, ""));
+        percent_decode(fragment)?;
+        let rest = rest.split_once('?').map_or(rest, |(r, _)| r);
+        let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+        let host = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let allowed = |b: u8| {
+                    b.is_ascii_alphanumeric() || !b.is_ascii() || b"-._:~!$&'()*+,;=%@".contains(&b)
+                };
+                if !userinfo.bytes().all(allowed) {
+                    return Err(KeyError::InvalidUserinfo);
+                }
+                host
+            }
+            None => authority,
+        };
+        let host_byte = |b: u8| {
+            b.is_ascii_alphanumeric() || !b.is_ascii() || b"-._~!$&'()*+,;=:[]<>\"".contains(&b)
+        };
+        if let Some(b) = host.bytes().find(|&b| !host_byte(b)) {
+            return Err(KeyError::InvalidHostCharacter(char::from(b)));
+        }
+        let port_part = if host.starts_with('[') {
+            &host[host.find(']').ok_or(KeyError::MissingBracket)? + 1..]
+        } else {
+            host.rfind(':').map_or("", |colon| &host[colon..])
+        };
+        match port_part.strip_prefix(':') {
+            Some(digits) if digits.bytes().all(|b| b.is_ascii_digit()) => {}
+            None if port_part.is_empty() => {}
+            _ => return Err(KeyError::InvalidPort),
+        }
+        Ok((host, percent_decode(path)?))
+    }
+
+    proptest::proptest! {
+        // Cheap cases, and the interesting ones are rare among random strings.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn one_pass_host_port_split_agrees_with_go(hp in "[a1:\\[\\]]{0,8}") {
+            let (host, port) = split_host_port(&hp);
+            proptest::prop_assert_eq!((host, port), split_host_port_oracle(&hp));
+        }
+
+        #[test]
+        fn one_pass_url_scan_agrees_with_go(key in "[a1:@/?#%\\[\\] \x01.\u{e9}]{0,12}") {
+            proptest::prop_assert_eq!(go_url_host_path(&key), url_host_path_oracle(&key));
+        }
     }
 }

@@ -151,7 +151,16 @@ impl Policy {
     pub fn load(path: &Path) -> Result<Policy, String> {
         let bytes =
             std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let engine = WasmtimeEngineProviderBuilder::new()
+        let mut builder = WasmtimeEngineProviderBuilder::new();
+        if std::env::var_os("POLICY_RUNNER_PERFMAP").is_some() {
+            // `perf record` then names the guest's functions (from /tmp/perf-<pid>.map).
+            let mut config = wasmtime::Config::default();
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+            let perf_engine = wasmtime::Engine::new(&config)
+                .map_err(|e| format!("cannot set up the perf map engine: {e}"))?;
+            builder = builder.engine(perf_engine);
+        }
+        let engine = builder
             .module_bytes(&bytes)
             // No argv, no environment, no preopened directories: what kwctl gives a policy.
             .wasi_params(wapc::WasiParams::default())
