@@ -782,29 +782,34 @@ struct AuthCheck<'a> {
     password: &'a [u8],
     len: usize,
     has_colon: bool,
+    /// Still equal to `username:password` so far; only looked at when either is given (most
+    /// secrets carry `auth` alone, and then there is nothing to compare).
     matches: bool,
 }
 
 impl<'a> AuthCheck<'a> {
     fn new(username: &'a [u8], password: &'a [u8]) -> AuthCheck<'a> {
+        let given = !username.is_empty() || !password.is_empty();
         AuthCheck {
             username,
             password,
             len: 0,
             has_colon: false,
-            matches: !username.contains(&b':'),
+            matches: given && !username.contains(&b':'),
         }
     }
 
     fn push(&mut self, b: u8) {
-        let (i, user_len) = (self.len, self.username.len());
-        let expected = match i.cmp(&user_len) {
-            std::cmp::Ordering::Less => Some(self.username[i]),
-            std::cmp::Ordering::Equal => Some(b':'),
-            std::cmp::Ordering::Greater => self.password.get(i - user_len - 1).copied(),
-        };
-        self.matches &= expected == Some(b);
         self.has_colon |= b == b':';
+        if self.matches {
+            let (i, user_len) = (self.len, self.username.len());
+            let expected = match i.cmp(&user_len) {
+                std::cmp::Ordering::Less => Some(self.username[i]),
+                std::cmp::Ordering::Equal => Some(b':'),
+                std::cmp::Ordering::Greater => self.password.get(i - user_len - 1).copied(),
+            };
+            self.matches = expected == Some(b);
+        }
         self.len += 1;
     }
 
