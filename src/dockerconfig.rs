@@ -739,11 +739,17 @@ fn decode_with(engine: &GeneralPurpose, value: &[u8]) -> Option<Vec<u8>> {
     })
 }
 
-/// A cheap hash of a registry key (FNV-1a).
+/// A cheap hash of a registry key: FNV-1a's step, four bytes at a time. Keys of one length that
+/// differ in one word always hash apart, since each step is a bijection of the hash so far.
 fn fingerprint(key: &[u8]) -> u32 {
-    key.iter().fold(0x811c_9dc5, |h, &b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
+    const PRIME: u32 = 0x0100_0193;
+    let (words, rest) = key.as_chunks::<4>();
+    let start = 0x811c_9dc5 ^ key.len() as u32;
+    let h = words.iter().fold(start, |h, w| {
+        (h ^ u32::from_le_bytes(*w)).wrapping_mul(PRIME)
+    });
+    rest.iter()
+        .fold(h, |h, &b| (h ^ u32::from(b)).wrapping_mul(PRIME))
 }
 
 /// What the kubelet makes of an entry's `auth`, given the entry's `username` and `password`.
@@ -861,19 +867,32 @@ fn decode_short(input: &[u8], padded: bool, mut emit: impl FnMut(u8)) -> Option<
     if body.len() % 4 == 1 {
         return None;
     }
-    for group in body.chunks(4) {
+    let (groups, last) = body.as_chunks::<4>();
+    for group in groups {
+        let [a, b, c, d] = group.map(|ch| BASE64_VALUE[usize::from(ch)]);
+        // Values are below 64; INVALID has the top bits set.
+        if (a | b | c | d) & 0xc0 != 0 {
+            return None;
+        }
+        let bits = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        emit((bits >> 16) as u8);
+        emit((bits >> 8) as u8);
+        emit(bits as u8);
+    }
+    // A short last group carries 12 or 18 bits: shift them to the top of 24.
+    if !last.is_empty() {
         let mut bits = 0u32;
-        for &c in group {
-            let v = BASE64_VALUE[usize::from(c)];
+        for &ch in last {
+            let v = BASE64_VALUE[usize::from(ch)];
             if v == INVALID {
                 return None;
             }
             bits = bits << 6 | u32::from(v);
         }
-        // A short last group carries 12 or 18 bits: shift them to the top of 24.
-        bits <<= 6 * (4 - group.len() as u32);
-        let bytes = bits.to_be_bytes();
-        bytes[1..group.len()].iter().for_each(|&b| emit(b));
+        bits <<= 6 * (4 - last.len() as u32);
+        bits.to_be_bytes()[1..last.len()]
+            .iter()
+            .for_each(|&b| emit(b));
     }
     Some(())
 }

@@ -118,7 +118,7 @@ impl<'a> RegistryPattern<'a> {
             .strip_prefix("https://")
             .or_else(|| key.strip_prefix("http://"))
             .unwrap_or(key);
-        let (host_port, path) = go_url_host_path(after_scheme)?;
+        let (host_port, shape, path) = go_url_host_path(after_scheme)?;
         let skip = match path
             .strip_prefix("/v1")
             .or_else(|| path.strip_prefix("/v2"))
@@ -132,7 +132,14 @@ impl<'a> RegistryPattern<'a> {
             Cow::Owned(path) => Cow::Owned(path[skip..].to_owned()),
         };
         // A malformed glob does not drop the key: it just never matches.
-        Ok(RegistryPattern::new(Cow::Borrowed(host_port), path))
+        let (host, port) = shape.split(host_port);
+        Ok(RegistryPattern {
+            literal: shape.literal_host(&host),
+            host_port: Cow::Borrowed(host_port),
+            path,
+            host,
+            port,
+        })
     }
 
     /// `host[:port]`.
@@ -383,40 +390,73 @@ pub fn split_host_port(host_port: &str) -> (&str, &str) {
     (&host_port[host], &host_port[port])
 }
 
-/// [`split_host_port`] as byte ranges, so that a pattern can keep them. One pass over the bytes
-/// gathers what Go's several searches look for: every registry key of a pull secret and every
-/// image domain is split here.
+/// [`split_host_port`] as byte ranges, so that a pattern can keep them.
 fn split_host_port_ranges(hp: &str) -> (Range<usize>, Range<usize>) {
-    let whole = (0..hp.len(), hp.len()..hp.len());
-    let (mut colons, mut last_colon, mut opens, mut closes, mut first_close) = (0, 0, 0, 0, None);
-    for (i, &b) in hp.as_bytes().iter().enumerate() {
+    let mut shape = HostPortShape::default();
+    hp.bytes().enumerate().for_each(|(i, b)| shape.see(i, b));
+    shape.split(hp)
+}
+
+/// What Go's `net.SplitHostPort` looks for in a `host[:port]`, gathered in one pass (that may
+/// be doing other work, such as the scan of a registry key) instead of Go's several searches:
+/// every registry key of a pull secret and every image domain is split.
+#[derive(Debug, Default, Clone, Copy)]
+struct HostPortShape {
+    colons: usize,
+    last_colon: usize,
+    opens: usize,
+    closes: usize,
+    first_close: Option<usize>,
+    /// A `*` was seen.
+    star: bool,
+}
+
+impl HostPortShape {
+    /// Takes in byte `b`, at index `i` of the `host[:port]`.
+    fn see(&mut self, i: usize, b: u8) {
         match b {
-            b':' => (colons, last_colon) = (colons + 1, i),
-            b'[' => opens += 1,
+            b':' => (self.colons, self.last_colon) = (self.colons + 1, i),
+            b'[' => self.opens += 1,
             b']' => {
-                closes += 1;
-                first_close.get_or_insert(i);
+                self.closes += 1;
+                self.first_close.get_or_insert(i);
             }
+            b'*' => self.star = true,
             _ => {}
         }
     }
-    if colons == 0 {
-        return whole;
-    }
-    let host = if hp.starts_with('[') {
-        // `[host]:port`, and no other bracket anywhere.
-        match first_close {
-            Some(end) if end + 1 == last_colon && opens == 1 && closes == 1 => 1..end,
-            _ => return whole,
-        }
-    } else {
-        // `host:port`: one colon, no bracket.
-        if colons > 1 || opens > 0 || closes > 0 {
+
+    /// Host and port ranges of `hp`, the string seen; on Go's errors the kubelet's fallback of
+    /// the whole string and no port.
+    fn split(&self, hp: &str) -> (Range<usize>, Range<usize>) {
+        let whole = (0..hp.len(), hp.len()..hp.len());
+        if self.colons == 0 {
             return whole;
         }
-        0..last_colon
-    };
-    (host, last_colon + 1..hp.len())
+        let host = if hp.starts_with('[') {
+            // `[host]:port`, and no other bracket anywhere.
+            match self.first_close {
+                Some(end) if end + 1 == self.last_colon && self.opens == 1 && self.closes == 1 => {
+                    1..end
+                }
+                _ => return whole,
+            }
+        } else {
+            // `host:port`: one colon, no bracket.
+            if self.colons > 1 || self.opens > 0 || self.closes > 0 {
+                return whole;
+            }
+            0..self.last_colon
+        };
+        (host, self.last_colon + 1..hp.len())
+    }
+
+    /// Whether the `host` that [`split`](Self::split) cut holds no glob character, for a
+    /// registry key's host, where neither `?` nor `\\` can be.
+    fn literal_host(&self, host: &Range<usize>) -> bool {
+        // A `[` is in the host unless it is the one opening `[IPv6]:port`.
+        !self.star && (self.opens == 0 || host.start == 1)
+    }
 }
 
 fn image_path_with_slash_starts_with(image_path: &str, prefix: &str) -> bool {
@@ -427,17 +467,17 @@ fn image_path_with_slash_starts_with(image_path: &str, prefix: &str) -> bool {
 }
 
 /// The host and path of a URL, as Go's `url.Parse` returns them (`u.Host`, `u.Path`), for the
-/// `http(s)://` URLs the kubelet builds from registry keys. Go's parser is emulated by hand
-/// because Rust's `url` crate follows the WHATWG standard, which lower-cases hosts, resolves
-/// `..`, and accepts and refuses other strings than Go does.
-fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError> {
+/// `http(s)://` URLs the kubelet builds from registry keys, with the shape of the host. Go's
+/// parser is emulated by hand because Rust's `url` crate follows the WHATWG standard, which
+/// lower-cases hosts, resolves `..`, and accepts and refuses other strings than Go does.
+fn go_url_host_path(after_scheme: &str) -> Result<(&str, HostPortShape, Cow<'_, str>), KeyError> {
     // One pass finds what Go's parser looks for: control characters (refused anywhere), the
     // start of the query or fragment, the `/` that ends the authority, and in the authority the
-    // last `@`, the last `:` after it and the first byte not allowed in a host. Every pull-secret
-    // key goes through here on every request for a pull secret.
+    // last `@`, then after it the first byte not allowed in a host and the shape of the host.
+    // Every pull-secret key goes through here on every request for a pull secret.
     let bytes = after_scheme.as_bytes();
     let (mut end, mut slash, mut hash, mut percent) = (bytes.len(), None, None, false);
-    let (mut at, mut colon, mut bad_host) = (None, None, None);
+    let (mut at, mut bad_host, mut shape) = (None, None, HostPortShape::default());
     for (i, &b) in bytes.iter().enumerate() {
         let class = URL_CLASS[usize::from(b)];
         if class & PLAIN != 0 {
@@ -455,13 +495,12 @@ fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError
             _ => {}
         }
         if slash.is_none() && i < end {
-            match b {
-                b'@' => (at, colon, bad_host) = (Some(i), None, None),
-                b':' => colon = Some(i),
-                _ if class & HOST == 0 => {
-                    bad_host.get_or_insert(b);
-                }
-                _ => {}
+            if b == b'@' {
+                (at, bad_host, shape) = (Some(i), None, HostPortShape::default());
+            } else if class & HOST == 0 {
+                bad_host.get_or_insert(b);
+            } else {
+                shape.see(i - at.map_or(0, |at| at + 1), b);
             }
         }
     }
@@ -488,10 +527,12 @@ fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError
         return Err(KeyError::InvalidHostCharacter(char::from(b)));
     }
     let port_part = if host.starts_with('[') {
-        let end = host.find(']').ok_or(KeyError::MissingBracket)?;
+        let end = shape.first_close.ok_or(KeyError::MissingBracket)?;
         &host[end + 1..]
+    } else if shape.colons > 0 {
+        &host[shape.last_colon..]
     } else {
-        colon.map_or("", |colon| &after_scheme[colon..slash])
+        ""
     };
     if let Some(digits) = port_part.strip_prefix(':') {
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -505,11 +546,11 @@ fn go_url_host_path(after_scheme: &str) -> Result<(&str, Cow<'_, str>), KeyError
     } else {
         Cow::Borrowed(path)
     };
-    Ok((host, path))
+    Ok((host, shape, path))
 }
 
 /// Byte classes for [`go_url_host_path`]: `PLAIN` bytes need no attention while scanning a
-/// key (`:` and `@` do, as they split the authority); `HOST` bytes are allowed in a host by
+/// key (`@`, `:`, `[`, `]` and `*` do, as they shape the authority); `HOST` bytes are allowed in a host by
 /// Go's `url.Parse` (non-ASCII bytes are too).
 const PLAIN: u8 = 1;
 const HOST: u8 = 2;
@@ -526,7 +567,8 @@ const URL_CLASS: [u8; 256] = {
             let host_extra = b"_~!$&'()*+,;=:[]<>\"";
             while i < host_extra.len() {
                 if host_extra[i] == c {
-                    class = HOST | if c == b':' { 0 } else { PLAIN };
+                    let shapes_host = matches!(c, b':' | b'[' | b']' | b'*');
+                    class = HOST | if shapes_host { 0 } else { PLAIN };
                 }
                 i += 1;
             }
@@ -1109,8 +1151,15 @@ mod tests {
         }
 
         #[test]
-        fn one_pass_url_scan_agrees_with_go(key in "[a1:@/?#%\\[\\] \x01.\u{e9}]{0,12}") {
-            proptest::prop_assert_eq!(go_url_host_path(&key), url_host_path_oracle(&key));
+        fn one_pass_url_scan_agrees_with_go(key in "[a1:@/?#%*\\[\\] \x01.\u{e9}]{0,12}") {
+            let expected = url_host_path_oracle(&key)
+                .map(|(host, path)| RegistryPattern::new(Cow::Borrowed(host), path));
+            let scanned = go_url_host_path(&key).map(|(host_port, shape, path)| {
+                let (host, port) = shape.split(host_port);
+                let literal = shape.literal_host(&host);
+                RegistryPattern { host_port: Cow::Borrowed(host_port), path, host, port, literal }
+            });
+            proptest::prop_assert_eq!(scanned, expected);
         }
     }
 }
