@@ -13,6 +13,12 @@ load helpers
   done
 }
 
+@test "bytes that are not UTF-8 in a string are read as the kubelet reads them, not refused" {
+  evaluate secret-latin1-email.json
+  allowed
+  no_warnings
+}
+
 @test "the Docker Hub key kubectl writes without --docker-server is caught" {
   evaluate secret-dockerhub-key.json
   rejected

@@ -199,6 +199,23 @@ pub struct Decoded<'c> {
 
 /// Decodes pull-secret content of `format`.
 pub fn decode(format: Format, content: &[u8]) -> Decoded<'_> {
+    let decoded = decode_utf8(format, content);
+    // Go's decoder reads each byte of invalid UTF-8 in a string as U+FFFD and goes on, where
+    // serde_json stops: such content is read again with the bytes replaced (the error path only;
+    // outside strings the replacement is still a syntax error, as in Go).
+    let syntax_error = |d: &Decoded| {
+        d.errors
+            .iter()
+            .any(|e| matches!(e, DecodeError::Syntax { .. }))
+    };
+    if syntax_error(&decoded) && std::str::from_utf8(content).is_err() {
+        let replaced = go_replace_invalid_utf8(content);
+        return decode_utf8(format, replaced.as_bytes()).into_owned();
+    }
+    decoded
+}
+
+fn decode_utf8(format: Format, content: &[u8]) -> Decoded<'_> {
     let mut decoded = Decoded::default();
     let mut de = serde_json::Deserializer::from_slice(content);
     let top = TopLevel {
@@ -214,6 +231,45 @@ pub fn decode(format: Format, content: &[u8]) -> Decoded<'_> {
         });
     }
     decoded
+}
+
+/// `content` with each byte that is not part of valid UTF-8 replaced by U+FFFD, one per byte as
+/// Go's `utf8.DecodeRune` reads them (Rust's `from_utf8_lossy` may take several bytes as one).
+fn go_replace_invalid_utf8(content: &[u8]) -> String {
+    let mut out = String::with_capacity(content.len() + 8);
+    for chunk in content.utf8_chunks() {
+        out.push_str(chunk.valid());
+        chunk
+            .invalid()
+            .iter()
+            .for_each(|_| out.push(char::REPLACEMENT_CHARACTER));
+    }
+    out
+}
+
+impl Decoded<'_> {
+    /// The same, with the registry keys copied out of the content.
+    fn into_owned(self) -> Decoded<'static> {
+        let entries = self
+            .entries
+            .into_iter()
+            .map(|e| Entry {
+                key: Cow::Owned(e.key.into_owned()),
+                has_credentials: e.has_credentials,
+                auth_disagrees: e.auth_disagrees,
+                ignored_fields: e.ignored_fields,
+                fingerprint: e.fingerprint,
+            })
+            .collect();
+        Decoded {
+            entries,
+            errors: self.errors,
+            has_auths: self.has_auths,
+            legacy_layout: self.legacy_layout,
+            wrapped_in_auths: self.wrapped_in_auths,
+            ignored_top_level: self.ignored_top_level,
+        }
+    }
 }
 
 /// Go's `encoding/json` field-name matching: case-insensitive, with the two non-ASCII letters
@@ -529,12 +585,12 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
             fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Key<'de>, E> {
                 Ok(Key(match std::str::from_utf8(v) {
                     Ok(key) => Cow::Borrowed(key),
-                    Err(_) => Cow::Owned(String::from_utf8_lossy(v).into_owned()),
+                    Err(_) => Cow::Owned(go_replace_invalid_utf8(v)),
                 }))
             }
 
             fn visit_bytes<E>(self, v: &[u8]) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(String::from_utf8_lossy(v).into_owned())))
+                Ok(Key(Cow::Owned(go_replace_invalid_utf8(v))))
             }
         }
         deserializer.deserialize_bytes(V)
@@ -1063,6 +1119,29 @@ mod tests {
         );
         let d = json(r#"{"auths":null}"#);
         assert!(d.errors.is_empty() && !d.has_auths);
+    }
+
+    #[test]
+    fn invalid_utf8_in_strings_is_replaced_as_go_does() {
+        let bytes = |content: &[u8]| decode(Format::DockerConfigJson, content).into_owned();
+        let d = bytes(b"{\"auths\":{\"r.io\":{\"auth\":\"dTpw\",\"email\":\"\xff\xfe\"}}}");
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert!(entry(&d, "r.io").has_credentials && !entry(&d, "r.io").auth_disagrees);
+        let d = bytes(b"{\"auths\":{\"r.io\":{\"auth\":\"dTpw\",\"password\":\"p\xe4\"}}}");
+        assert!(d.errors.is_empty() && entry(&d, "r.io").auth_disagrees);
+        // Go reads the key as "r\u{fffd}.io": a host with a non-ASCII byte, which it keeps.
+        let d = bytes(b"{\"auths\":{\"r\xe4.io\":{\"auth\":\"dTpw\"}}}");
+        assert_eq!(d.entries[0].key, "r\u{fffd}.io");
+        let d = bytes(b"{\"auths\":{\"r\xf0\x9f\x98.io\":{\"auth\":\"dTpw\"}}}");
+        assert_eq!(d.entries[0].key, "r\u{fffd}\u{fffd}\u{fffd}.io");
+        // Outside strings it is still not JSON.
+        let d = bytes(b"{\"auths\":{}\xff}");
+        assert!(matches!(d.errors[..], [DecodeError::Syntax { .. }]));
+        // One replacement per byte, as Go's utf8.DecodeRune reads them.
+        assert_eq!(
+            go_replace_invalid_utf8(b"a\xf0\x9f\x98b\xed\xa0\x80"),
+            "a\u{fffd}\u{fffd}\u{fffd}b\u{fffd}\u{fffd}\u{fffd}"
+        );
     }
 
     #[test]

@@ -267,6 +267,11 @@ def secrets():
         "secret-opaque-with-dockerconfigjson": secret(
             "regcred", "Opaque",
             data={".dockerconfigjson": b64(json.dumps({"auths": {"private.registry.com": GOOD}}))}),
+        # Go's JSON decoder reads bytes that are not UTF-8 (here Latin-1) as U+FFFD; so does
+        # the kubelet, and the secret works.
+        "secret-latin1-email": secret("regcred", data={".dockerconfigjson": base64.b64encode(
+            b'{"auths": {"private.registry.com": {"auth": "' + AUTH.encode()
+            + b'", "email": "bj\xf6rn@example.com"}}}').decode()}),
         "secret-opaque": secret("app-config", "Opaque",
                                 data={"password": b64(PASSWORD), "config.yaml": b64("a: 1\n")}),
         "secret-sa-token": secret(
