@@ -200,19 +200,72 @@ pub struct Decoded<'c> {
 /// Decodes pull-secret content of `format`.
 pub fn decode(format: Format, content: &[u8]) -> Decoded<'_> {
     let decoded = decode_utf8(format, content);
-    // Go's decoder reads each byte of invalid UTF-8 in a string as U+FFFD and goes on, where
-    // serde_json stops: such content is read again with the bytes replaced (the error path only;
-    // outside strings the replacement is still a syntax error, as in Go).
+    // Go's decoder reads each byte of invalid UTF-8 in a string, and each `\\u` escape of a
+    // lone UTF-16 surrogate, as U+FFFD and goes on, where serde_json stops: such content is read
+    // again, repaired (the error path only; outside strings the replacement is still a syntax
+    // error, as in Go).
     let syntax_error = |d: &Decoded| {
         d.errors
             .iter()
             .any(|e| matches!(e, DecodeError::Syntax { .. }))
     };
-    if syntax_error(&decoded) && std::str::from_utf8(content).is_err() {
-        let replaced = go_replace_invalid_utf8(content);
-        return decode_utf8(format, replaced.as_bytes()).into_owned();
+    if syntax_error(&decoded)
+        && let Some(repaired) = go_repair(content)
+    {
+        return decode_utf8(format, repaired.as_bytes()).into_owned();
     }
     decoded
+}
+
+/// `content` as Go's decoder reads its strings, when that differs from what serde_json reads.
+fn go_repair(content: &[u8]) -> Option<String> {
+    let text = match std::str::from_utf8(content) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => Cow::Owned(go_replace_invalid_utf8(content)),
+    };
+    match go_replace_lone_surrogates(&text) {
+        Some(repaired) => Some(repaired),
+        None => matches!(text, Cow::Owned(_)).then(|| text.into_owned()),
+    }
+}
+
+/// `text` with each `\\u` escape of a UTF-16 surrogate that is not half of a pair replaced by
+/// `\\ufffd`, as Go's `unquote` does; `None` when there is none. Backslashes occur only in
+/// strings in JSON, so no string tracking is needed.
+fn go_replace_lone_surrogates(text: &str) -> Option<String> {
+    let surrogate = |hex: Option<&str>| {
+        hex.and_then(|h| u16::from_str_radix(h, 16).ok())
+            .filter(|u| (0xd800..0xe000).contains(u))
+    };
+    let escape_at = |i: usize| {
+        text.get(i..i + 2)
+            .filter(|e| *e == "\\u")
+            .and_then(|_| surrogate(text.get(i + 2..i + 6)))
+    };
+    let (mut out, mut copied, mut i) = (String::new(), 0, 0);
+    let bytes = text.as_bytes();
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match escape_at(i) {
+            // A high surrogate followed by a low one: a pair, kept.
+            Some(0xd800..0xdc00) if matches!(escape_at(i + 6), Some(0xdc00..)) => i += 12,
+            Some(_) => {
+                out.push_str(&text[copied..i]);
+                out.push_str("\\ufffd");
+                i += 6;
+                copied = i;
+            }
+            // Any other escape: skip the backslash and the character it escapes.
+            None => i += 2,
+        }
+    }
+    (copied > 0).then(|| {
+        out.push_str(&text[copied..]);
+        out
+    })
 }
 
 fn decode_utf8(format: Format, content: &[u8]) -> Decoded<'_> {
@@ -1137,6 +1190,20 @@ mod tests {
         // Outside strings it is still not JSON.
         let d = bytes(b"{\"auths\":{}\xff}");
         assert!(matches!(d.errors[..], [DecodeError::Syntax { .. }]));
+        // Lone surrogate escapes become U+FFFD; pairs stay; escaped backslashes are text.
+        let d = bytes(br#"{"auths":{"r.io":{"auth":"dTpw","username":"\ud800"}}}"#);
+        assert!(d.errors.is_empty() && entry(&d, "r.io").auth_disagrees);
+        let d = bytes(br#"{"auths":{"r.io":{"auth":"dTpw","email":"\udc00\ud83d\ude00\\ud800"}}}"#);
+        assert!(d.errors.is_empty() && !entry(&d, "r.io").auth_disagrees);
+        assert_eq!(
+            go_replace_lone_surrogates(r#""\ud800\u0041\ud83d\ude00\ud83d\\ud800\udfff\ud800""#)
+                .as_deref(),
+            Some(r#""\ufffd\u0041\ud83d\ude00\ufffd\\ud800\ufffd\ufffd""#)
+        );
+        assert_eq!(
+            go_replace_lone_surrogates(r#""\ud83d\ude00 \\ud800""#),
+            None
+        );
         // One replacement per byte, as Go's utf8.DecodeRune reads them.
         assert_eq!(
             go_replace_invalid_utf8(b"a\xf0\x9f\x98b\xed\xa0\x80"),
