@@ -148,14 +148,15 @@ impl fmt::Display for DecodeError {
 
 /// A registry key as messages show it: quoted, with any `user:password@` cut out, since a key
 /// is the one part of a secret a message may print. Everything before the last `@` goes: a
-/// password may itself hold `/`, `?` or `#`, and no registry host or path holds `@`.
+/// password may itself hold `/`, `?`, `#` or `://`, and no registry host or path holds `@`.
+/// Only the leading `http://` or `https://` that the kubelet reads as the scheme is kept.
 pub fn show_key(key: &str) -> String {
     match key.rfind('@') {
         Some(at) => {
-            let scheme = key
-                .find("://")
-                .filter(|&i| i < at)
-                .map_or("", |i| &key[..i + 3]);
+            let scheme = ["https://", "http://"]
+                .into_iter()
+                .find(|scheme| key.starts_with(scheme))
+                .unwrap_or("");
             format!("{:?}", format!("{scheme}…@{}", &key[at + 1..]))
         }
         None => format!("{key:?}"),
@@ -1293,6 +1294,14 @@ mod tests {
         );
         assert_eq!(show_key("user:hunter2@registry.io"), r#""…@registry.io""#);
         assert_eq!(show_key("user:pa/ss@registry.io"), r#""…@registry.io""#);
+        assert_eq!(
+            show_key("robot:hunter2hunter2://x@registry.io"),
+            r#""…@registry.io""#
+        );
+        assert_eq!(
+            show_key("http://robot:a://b@registry.io"),
+            r#""http://…@registry.io""#
+        );
         assert_eq!(
             show_key("https://u:p#x@registry.io"),
             r#""https://…@registry.io""#

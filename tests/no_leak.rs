@@ -176,6 +176,22 @@ proptest! {
     }
 }
 
+/// Credentials that once leaked, kept as fixed cases: a password starting with `//` turned
+/// `user:pass@host` into what looked like `scheme://…`.
+#[test]
+fn credentials_that_leaked_once() {
+    for (user, pass) in [("robot-user", "//hunter2hunter2"), ("a://b-user", "x@y://z-pass")] {
+        let creds = Creds {
+            user: user.into(),
+            pass: pass.into(),
+            token: "token-value-x".into(),
+        };
+        for object in secrets(&creds) {
+            assert_no_leak(&review(&object), &creds);
+        }
+    }
+}
+
 /// The shapes above do reach the findings they are meant to: without this, a test that never
 /// rejects anything would pass too.
 #[test]
