@@ -81,6 +81,8 @@ pub enum DecodeError {
         field: &'static str,
         found: JsonKind,
     },
+    /// A value in `HttpHeaders` (a `map[string]string` to Go) is not a string.
+    HeaderNotString(JsonKind),
     /// A registry key's entry is not an object.
     EntryNotAnObject { key: String, found: JsonKind },
     /// `username`, `password`, `email` or `auth` is not a string.
@@ -119,6 +121,12 @@ impl fmt::Display for DecodeError {
             }
             DecodeError::WrongTopLevelType { field, found } => {
                 write!(f, "`{field}` must be an object, not {found}")
+            }
+            DecodeError::HeaderNotString(found) => {
+                write!(
+                    f,
+                    "the values of `HttpHeaders` must be strings, not {found}"
+                )
             }
             DecodeError::EntryNotAnObject { key, found } => {
                 write!(
@@ -382,7 +390,10 @@ struct TopLevel<'o, 'c> {
 
 impl TopLevel<'_, '_> {
     fn other(self, kind: JsonKind) {
-        self.out.errors.push(DecodeError::NotAnObject(kind));
+        // Go leaves the config empty for `null`: no credentials, but no error either.
+        if kind != JsonKind::Null {
+            self.out.errors.push(DecodeError::NotAnObject(kind));
+        }
     }
 }
 
@@ -421,7 +432,11 @@ impl<'de> Visitor<'de> for TopLevel<'_, 'de> {
                     let kind = map.next_value_seed(Entries { out: &mut *out })?;
                     match kind {
                         JsonKind::Object => out.has_auths = true,
-                        JsonKind::Null => {}
+                        // Go sets a map to nil on `null`, even after an earlier `auths`.
+                        JsonKind::Null => {
+                            out.has_auths = false;
+                            out.entries.clear();
+                        }
                         found => out.errors.push(DecodeError::WrongTopLevelType {
                             field: "auths",
                             found,
@@ -429,20 +444,12 @@ impl<'de> Visitor<'de> for TopLevel<'_, 'de> {
                     }
                 }
                 Format::DockerConfigJson if folds_to(&key, "httpheaders") => {
-                    let kind = map.next_value_seed(KindOf {
-                        string_values: true,
-                    })?;
-                    if !matches!(kind, JsonKind::Object | JsonKind::Null) {
-                        out.errors.push(DecodeError::WrongTopLevelType {
-                            field: "HttpHeaders",
-                            found: kind,
-                        });
+                    if let Err(error) = map.next_value_seed(Headers)? {
+                        out.errors.push(error);
                     }
                 }
                 Format::DockerConfigJson => {
-                    let kind = map.next_value_seed(KindOf {
-                        string_values: false,
-                    })?;
+                    let kind = map.next_value_seed(KindOf)?;
                     for (field, name) in
                         [("credsstore", "credsStore"), ("credhelpers", "credHelpers")]
                     {
@@ -766,12 +773,8 @@ impl<'de> serde::Deserialize<'de> for StringOrKind<'de> {
     }
 }
 
-/// Any value: its kind, content skipped. With `string_values`, an object whose values are not
-/// all strings (or null) reports the kind of the offending value instead: `HttpHeaders` is a
-/// `map[string]string` to Go.
-struct KindOf {
-    string_values: bool,
-}
+/// Any value: its kind, content skipped.
+struct KindOf;
 
 impl KindOf {
     fn other(self, kind: JsonKind) -> JsonKind {
@@ -797,17 +800,54 @@ impl<'de> Visitor<'de> for KindOf {
     other_kinds!();
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonKind, A::Error> {
-        let mut kind = JsonKind::Object;
-        while let Some(IgnoredAny) = map.next_key()? {
-            if !self.string_values {
-                map.next_value::<IgnoredAny>()?;
-            } else if let StringOrKind::Kind(k) = map.next_value::<StringOrKind>()?
-                && k != JsonKind::Null
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(JsonKind::Object)
+    }
+}
+
+/// `HttpHeaders`, a `map[string]string` to Go: an object of strings, or `null`.
+struct Headers;
+
+impl Headers {
+    fn other(self, kind: JsonKind) -> Result<(), DecodeError> {
+        match kind {
+            JsonKind::Null => Ok(()),
+            found => Err(DecodeError::WrongTopLevelType {
+                field: "HttpHeaders",
+                found,
+            }),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Headers {
+    type Value = Result<(), DecodeError>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Headers {
+    type Value = Result<(), DecodeError>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HTTP headers")
+    }
+
+    other_kinds!();
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut headers = Ok(());
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            if let StringOrKind::Kind(found) = map.next_value::<StringOrKind>()?
+                && found != JsonKind::Null
+                && headers.is_ok()
             {
-                kind = k;
+                headers = Err(DecodeError::HeaderNotString(found));
             }
         }
-        Ok(kind)
+        Ok(headers)
     }
 }
 
@@ -1173,6 +1213,29 @@ mod tests {
         );
         let d = json(r#"{"auths":null}"#);
         assert!(d.errors.is_empty() && !d.has_auths);
+        // HttpHeaders is a map[string]string: an object as a value is a type error too.
+        assert_eq!(
+            json(r#"{"auths":{},"HttpHeaders":{"a":"b","c":{},"d":null}}"#).errors,
+            [DecodeError::HeaderNotString(JsonKind::Object)]
+        );
+        assert_eq!(
+            json(r#"{"auths":{},"HttpHeaders":"x"}"#).errors,
+            [DecodeError::WrongTopLevelType {
+                field: "HttpHeaders",
+                found: JsonKind::String
+            }]
+        );
+        // A later `"auths": null` sets the map to nil, credentials and all.
+        let d = json(r#"{"auths":{"r.io":{"auth":"dTpw"}},"auths":null}"#);
+        assert!(d.errors.is_empty() && !d.has_auths && d.entries.is_empty());
+        // A later `auths` object adds to the earlier one, as Go decodes into the same map.
+        let d = json(r#"{"auths":{"r.io":{"auth":"dTpw"}},"Auths":{"q.io":{"auth":"dTpw"}}}"#);
+        assert_eq!(d.entries.len(), 2);
+        // `null` as the whole content leaves the config empty: useless, not undecodable.
+        for format in [Format::DockerConfigJson, Format::DockerCfg] {
+            let d = decode(format, b"null");
+            assert!(d.errors.is_empty() && d.entries.is_empty() && !d.has_auths);
+        }
     }
 
     #[test]

@@ -518,6 +518,8 @@ fn go_url_host_path(after_scheme: &str) -> Result<(&str, HostPortShape, Cow<'_, 
             if !userinfo.bytes().all(allowed) {
                 return Err(KeyError::InvalidUserinfo);
             }
+            // Go unescapes the user name and password: a bad %-escape drops the key.
+            percent_decode(userinfo)?;
             &after_scheme[at + 1..slash]
         }
         None => &after_scheme[..slash],
@@ -588,9 +590,14 @@ fn percent_decode(s: &str) -> Result<Cow<'_, str>, KeyError> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or(KeyError::InvalidEscape)?;
-            let hex = std::str::from_utf8(hex).map_err(|_| KeyError::InvalidEscape)?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| KeyError::InvalidEscape)?);
+            // Two hex digits, as Go's `ishex` wants (`from_str_radix` would take a sign too).
+            let digit = |j: usize| {
+                bytes
+                    .get(j)
+                    .and_then(|&b| char::from(b).to_digit(16))
+                    .ok_or(KeyError::InvalidEscape)
+            };
+            out.push((digit(i + 1)? * 16 + digit(i + 2)?) as u8);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -717,6 +724,8 @@ mod tests {
             "reg{}.io",
             "[::1",
             "registry.io/%zz",
+            "registry.io/%+1",
+            "u:p%zz@registry.io",
             "registry\n.io",
         ] {
             assert!(RegistryPattern::from_config_key(input).is_err(), "{input}");
@@ -1117,6 +1126,7 @@ mod tests {
                 if !userinfo.bytes().all(allowed) {
                     return Err(KeyError::InvalidUserinfo);
                 }
+                percent_decode(userinfo)?;
                 host
             }
             None => authority,
@@ -1151,7 +1161,7 @@ mod tests {
         }
 
         #[test]
-        fn one_pass_url_scan_agrees_with_go(key in "[a1:@/?#%*\\[\\] \x01.\u{e9}]{0,12}") {
+        fn one_pass_url_scan_agrees_with_go(key in "[a1:@/?#%*+\\[\\] \x01.\u{e9}]{0,12}") {
             let expected = url_host_path_oracle(&key)
                 .map(|(host, path)| RegistryPattern::new(Cow::Borrowed(host), path));
             let scanned = go_url_host_path(&key).map(|(host_port, shape, path)| {

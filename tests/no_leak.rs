@@ -180,7 +180,10 @@ proptest! {
 /// `user:pass@host` into what looked like `scheme://…`.
 #[test]
 fn credentials_that_leaked_once() {
-    for (user, pass) in [("robot-user", "//hunter2hunter2"), ("a://b-user", "x@y://z-pass")] {
+    for (user, pass) in [
+        ("robot-user", "//hunter2hunter2"),
+        ("a://b-user", "x@y://z-pass"),
+    ] {
         let creds = Creds {
             user: user.into(),
             pass: pass.into(),
