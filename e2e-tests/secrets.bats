@@ -28,7 +28,7 @@ load helpers
     'kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> --namespace team-a'
 }
 
-@test "misaligned keys: port, case, glob, path prefix" {
+@test "misaligned keys: port, case, glob, path prefix, and in a .dockercfg" {
   evaluate secret-port-mismatch.json
   rejected
   message_has 'pull secret for registry.local:5000' '"registry.local" (the port differs: the key has no port, the images port 5000)'
@@ -41,6 +41,10 @@ load helpers
   evaluate secret-path-mismatch.json
   rejected
   message_has '"quay.io/other-org" (its path /other-org does not cover quay.io/my-org)' '--docker-server=quay.io/my-org'
+  no_credentials
+  evaluate secret-dockercfg-misaligned.json
+  rejected
+  message_has 'it holds "https://index.docker.io/v1/" (the Docker Hub key that `kubectl create secret docker-registry` writes when --docker-server is left out)'
   no_credentials
 }
 
@@ -78,6 +82,10 @@ load helpers
   evaluate secret-useless-empty-auths.json
   rejected
   message_has 'has an empty `auths`'
+  evaluate secret-dockercfg-useless.json
+  rejected
+  message_has 'has no credentials the kubelet uses for "private.registry.com" (identitytoken is ignored by the kubelet)'
+  no_credentials
   evaluate secret-dockercfg-wrapped.json
   rejected
   message_has 'use type kubernetes.io/dockerconfigjson with the key .dockerconfigjson'
@@ -98,6 +106,30 @@ load helpers
   allowed
   warnings_have 'holds .dockerconfigjson but is of type Opaque: the kubelet ignores it for image pulls unless its type is kubernetes.io/dockerconfigjson'
   no_credentials
+  evaluate secret-extra-unusable-entry.json
+  allowed
+  warnings_have 'has no credentials the kubelet uses for "myreg.azurecr.io" (identitytoken is ignored by the kubelet)'
+  no_credentials
+}
+
+@test "a secret declared in the settings but of another type is rejected" {
+  evaluate secret-declared-opaque.json
+  rejected
+  message_has 'Secret "regcred" in namespace "team-a" is declared in the policy settings as a pull secret for private.registry.com, but is of type Opaque' \
+    'the kubelet reads .dockerconfigjson only from a Secret of type kubernetes.io/dockerconfigjson' \
+    'kubectl create secret docker-registry regcred --docker-server=private.registry.com'
+  no_credentials
+}
+
+@test "a glob entry is served by a secret for one of its registries" {
+  settings="$(jq -c '.registries += [{registry: "*.azurecr.io", pullSecrets: ["acr-creds"]}]' "$DATA/settings-only-listed.json")"
+  evaluate secret-glob-entry-aligned.json --settings-json "$settings"
+  allowed
+  no_warnings
+  evaluate secret-glob-entry-misaligned.json --settings-json "$settings"
+  rejected
+  message_has '"azurecr.io" (`*` stands for exactly one DNS label, so *.azurecr.io does not match azurecr.io)' \
+    '--docker-server=<the registry matching *.azurecr.io>'
 }
 
 @test "ordinary secrets pass untouched" {

@@ -226,19 +226,48 @@ impl<'a> RegistryPattern<'a> {
 }
 
 impl RegistryPattern<'_> {
-    /// Whether the kubelet would offer this secret key's credentials for every image that the
-    /// settings entry `registry` covers.
-    pub fn serves_all_of(&self, registry: &RegistryPattern<'_>) -> bool {
+    /// Whether the kubelet would offer this secret key's credentials for at least one image
+    /// that the settings entry `registry` covers: a secret for one registry of a glob entry
+    /// (`myreg.azurecr.io` for `*.azurecr.io`), or for one repository of a path entry, does
+    /// its job for those images.
+    pub fn serves_some_of(&self, registry: &RegistryPattern<'_>) -> bool {
         // Docker Hub's fallback key serves every image of a default-registry host.
+        if self.is_docker_hub_index()
+            && registry.port().is_empty()
+            && labels_overlap(registry.host(), DOCKER_HUB)
+        {
+            return true;
+        }
+        let (key, entry) = (self.path(), registry.path());
+        // The kubelet wants the key's path as a string prefix of the image's; the entry covers
+        // its path and what lies below it.
+        let paths_overlap = key.is_empty()
+            || entry.is_empty()
+            || entry.starts_with(key)
+            || key
+                .strip_prefix(entry)
+                .is_some_and(|rest| rest.starts_with('/'));
+        self.port() == registry.port()
+            && paths_overlap
+            && labels_overlap(self.host(), registry.host())
+    }
+
+    /// Whether the kubelet would offer this secret key's credentials for every image that the
+    /// settings entry `registry` covers below its path.
+    pub fn serves_all_of(&self, registry: &RegistryPattern<'_>) -> bool {
         if self.is_docker_hub_index()
             && !registry.has_glob()
             && is_default_registry_match(registry.host_port())
         {
             return true;
         }
-        // The key's path must be a prefix of every image path the entry covers.
-        let paths_match = self.path.is_empty()
-            || (!registry.path.is_empty() && registry.path.starts_with(&*self.path));
+        // The key's path must be a prefix of every image path below the entry's: of the
+        // entry's path, or of the entry's path and `/` (a key `quay.io/my-org/`).
+        let (key, entry) = (&*self.path, &*registry.path);
+        let paths_match = key.is_empty()
+            || (!entry.is_empty()
+                && (entry.starts_with(key)
+                    || key.strip_prefix(entry).is_some_and(|rest| rest == "/")));
         if self.port() != registry.port() || !paths_match {
             return false;
         }
@@ -315,6 +344,15 @@ impl RegistryPattern<'_> {
                 ));
             }
         }
+        if registry.has_glob() && self.labels().count() != registry.labels().count() {
+            let suffix = registry_host.trim_start_matches(['*', '.']);
+            if key_host.ends_with(suffix) {
+                return Some(format!(
+                    "`*` stands for exactly one DNS label, so {registry_host} does not match \
+                     {key_host}"
+                ));
+            }
+        }
         if looks_like_typo(registry_host, key_host) {
             return Some(format!("the host looks like a typo of {registry_host}"));
         }
@@ -326,6 +364,19 @@ impl fmt::Display for RegistryPattern<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}", self.host_port, self.path)
     }
+}
+
+/// Whether two hosts, each a glob label by label, can match one same host: as many labels,
+/// and each pair matches when either side is literal. Two glob labels are taken to overlap.
+fn labels_overlap(a: &str, b: &str) -> bool {
+    a.split('.').count() == b.split('.').count()
+        && a.split('.').zip(b.split('.')).all(|(x, y)| {
+            match (glob::is_literal(x), glob::is_literal(y)) {
+                (true, _) => glob::matches(y, x),
+                (false, true) => glob::matches(x, y),
+                (false, false) => true,
+            }
+        })
 }
 
 /// Would the kubelet find credentials for `image` among `keys`? Every matching key counts;
@@ -982,45 +1033,83 @@ mod tests {
 
     #[test]
     fn secret_keys_serving_settings_entries() {
-        // (key, settings entry, serves every image of the entry)
+        // (key, settings entry, serves some of the entry's images, serves them all)
         let cases = [
-            ("private.registry.com", "private.registry.com", true),
+            ("private.registry.com", "private.registry.com", true, true),
             (
                 "https://private.registry.com/v2/",
                 "private.registry.com",
                 true,
+                true,
             ),
-            ("private.registry.com/team", "private.registry.com", false),
-            ("quay.io", "quay.io/my-org", true),
-            ("quay.io/my-org", "quay.io/my-org", true),
-            ("https://quay.io/v1/my-org", "quay.io/my-org", true),
-            ("quay.io/other-org", "quay.io/my-org", false),
-            ("https://index.docker.io/v1/", "docker.io", true),
-            ("https://index.docker.io/v1/", "docker.io/mycompany", true),
-            ("docker.io", "docker.io/mycompany", true),
-            ("registry-1.docker.io", "docker.io", false),
-            ("https://index.docker.io/v1/", "private.registry.com", false),
-            ("registry.local:5000", "registry.local:5000", true),
-            ("registry.local", "registry.local:5000", false),
-            ("Private.registry.com", "private.registry.com", false),
-            ("*.example.com", "a.example.com", true),
-            ("*.example.com", "example.com", false),
+            (
+                "private.registry.com/team",
+                "private.registry.com",
+                true,
+                false,
+            ),
+            ("quay.io", "quay.io/my-org", true, true),
+            ("quay.io/my-org", "quay.io/my-org", true, true),
+            ("quay.io/my-org/", "quay.io/my-org", true, true),
+            ("quay.io/my-org/app", "quay.io/my-org", true, false),
+            ("https://quay.io/v1/my-org", "quay.io/my-org", true, true),
+            ("quay.io/other-org", "quay.io/my-org", false, false),
+            ("quay.io/my-orgs", "quay.io/my-org", false, false),
+            ("quay.io/my", "quay.io/my-org", true, true), // a string prefix, as the kubelet
+            ("https://index.docker.io/v1/", "docker.io", true, true),
+            (
+                "https://index.docker.io/v1/",
+                "docker.io/mycompany",
+                true,
+                true,
+            ),
+            ("docker.io", "docker.io/mycompany", true, true),
+            ("registry-1.docker.io", "docker.io", false, false),
+            (
+                "https://index.docker.io/v1/",
+                "private.registry.com",
+                false,
+                false,
+            ),
+            ("registry.local:5000", "registry.local:5000", true, true),
+            ("registry.local", "registry.local:5000", false, false),
+            ("Private.registry.com", "private.registry.com", false, false),
+            ("*.example.com", "a.example.com", true, true),
+            ("*.example.com", "example.com", false, false),
+            ("example.com", "*.example.com", false, false),
+            ("myreg.azurecr.io", "*.azurecr.io", true, false),
+            ("myreg.azurecr.io:443", "*.azurecr.io", false, false),
             (
                 "*.dkr.ecr.*.amazonaws.com",
                 "*.dkr.ecr.*.amazonaws.com",
+                true,
                 true,
             ),
             (
                 "1.dkr.ecr.eu-west-1.amazonaws.com",
                 "*.dkr.ecr.*.amazonaws.com",
+                true,
                 false,
             ),
+            (
+                "1.dkr.ecr.eu-west-1.amazonaws.com",
+                "*.ecr.*.amazonaws.com",
+                false,
+                false,
+            ),
+            ("*.gcr.io", "*.pkg.dev", false, false),
         ];
-        for (k, entry, want) in cases {
+        for (k, entry, some, all) in cases {
+            let (k_pattern, entry_pattern) = (key(k), setting(entry));
             assert_eq!(
-                key(k).serves_all_of(&setting(entry)),
-                want,
-                "{k} for {entry}"
+                k_pattern.serves_some_of(&entry_pattern),
+                some,
+                "{k} some of {entry}"
+            );
+            assert_eq!(
+                k_pattern.serves_all_of(&entry_pattern),
+                all,
+                "{k} all of {entry}"
             );
         }
     }
@@ -1028,6 +1117,11 @@ mod tests {
     #[test]
     fn trap_explanations() {
         let cases = [
+            (
+                "example.com",
+                "*.example.com",
+                "so *.example.com does not match example.com",
+            ),
             (
                 "https://index.docker.io/v1/",
                 "private.registry.com",

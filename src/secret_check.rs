@@ -32,7 +32,7 @@ pub fn check_secret(
     let format = match secret_type {
         "kubernetes.io/dockerconfigjson" => Format::DockerConfigJson,
         "kubernetes.io/dockercfg" => Format::DockerCfg,
-        _ => return misplaced_keys(subject, secret_type, secret),
+        _ => return other_type(settings, subject, name, secret_type, secret),
     };
     // An update that leaves the pull-secret content alone is not judged again, so that an
     // existing Secret can still be labelled, annotated or finalised.
@@ -72,10 +72,14 @@ pub fn check_secret(
     let decoded = dockerconfig::decode(format, &content);
     if !decoded.errors.is_empty() {
         let errors: Vec<String> = decoded.errors.iter().map(ToString::to_string).collect();
-        // Servers for the fix, from the keys as the kubelet parses them (no user info).
+        // Servers for the fix: the registries the secret is declared for, else the broken keys
+        // as the kubelet parses them (no user info).
+        let declared =
+            name.is_some_and(|name| settings.registries_served_by(name).next().is_some());
         let servers: Vec<String> = decoded
             .errors
             .iter()
+            .filter(|_| !declared)
             .filter_map(|e| e.key())
             // A key with user info may hide a password in what Go parses as host or path.
             .filter(|key| !key.contains('@'))
@@ -92,35 +96,73 @@ pub fn check_secret(
         );
     }
 
-    let keys: Vec<(&str, Result<RegistryPattern<'_>, KeyError>)> = decoded
+    if let Some(problem) = useless_layout(format, &decoded) {
+        return reject(
+            subject,
+            problem,
+            fix_command(subject, name, settings, Vec::new()),
+        );
+    }
+    let keys: Vec<Result<RegistryPattern<'_>, KeyError>> = decoded
         .entries
         .iter()
-        .map(|e| (&*e.key, RegistryPattern::from_config_key(&e.key)))
+        .map(|e| RegistryPattern::from_config_key(&e.key))
         .collect();
-    let mut problems = useless(format, &decoded, &keys);
+    // Per key, why the kubelet cannot use it, if it cannot. Such keys sink the secret when
+    // nothing else in it works, or when they are all it has for a registry it is declared for;
+    // otherwise they are only worth a warning (a ~/.docker/config.json often has a few).
+    let unusable = unusable_keys(&decoded, &keys);
+    let mut reported = vec![false; unusable.len()];
+    let mut problems = Vec::new();
+    let mut warnings = suspicious(&decoded);
+    if unusable.iter().all(Option::is_some) {
+        problems.extend(unusable.iter().flatten().cloned());
+        reported.fill(true);
+    }
     let mut misaligned_for: Vec<&Registry> = Vec::new();
-    if let Some(name) = name {
-        for registry in settings.registries_served_by(name) {
-            let serves = keys.iter().any(|(_, pattern)| {
-                pattern
+    for registry in name
+        .into_iter()
+        .flat_map(|name| settings.registries_served_by(name))
+    {
+        let serving: Vec<usize> = (0..keys.len())
+            .filter(|&i| {
+                keys[i]
                     .as_ref()
-                    .is_ok_and(|p| p.serves_all_of(registry.pattern()))
-            });
-            if !serves {
-                problems.push(misaligned(registry, &keys));
-                misaligned_for.push(registry);
+                    .is_ok_and(|p| p.serves_some_of(registry.pattern()))
+            })
+            .collect();
+        let usable: Vec<&RegistryPattern> = serving
+            .iter()
+            .filter(|&&i| unusable[i].is_none())
+            .filter_map(|&i| keys[i].as_ref().ok())
+            .collect();
+        if !usable.is_empty() {
+            if let Some(partial) = partial_service(registry, &usable, &decoded, &keys) {
+                warnings.push(format!("{subject} {partial}"));
             }
+            continue;
+        }
+        if serving.is_empty() {
+            problems.push(misaligned(registry, &decoded, &keys));
+        }
+        for &i in &serving {
+            if !reported[i] {
+                problems.extend(unusable[i].clone());
+                reported[i] = true;
+            }
+        }
+        misaligned_for.push(registry);
+    }
+    for (problem, reported) in unusable.iter().zip(&reported) {
+        if let (Some(problem), false) = (problem, reported) {
+            warnings.push(format!("{subject} {problem}"));
         }
     }
 
-    let warnings = suspicious(&decoded);
     if problems.is_empty() {
         return Verdict::Accept { warnings };
     }
-    let servers = misaligned_for
-        .iter()
-        .map(|r| r.pattern().to_string())
-        .collect();
+    let servers = misaligned_for.into_iter().map(server_for).collect();
     let message = format!(
         "{subject} {}. To fix: {}.",
         problems.join("; "),
@@ -155,29 +197,96 @@ fn content<'s>(secret: &'s Object<'_>, format: Format) -> Content<'s> {
     }
 }
 
-/// A Secret of another type that holds a pull-secret key: the kubelet ignores it for pulls.
-fn misplaced_keys(subject: &Subject<'_>, secret_type: &str, secret: &Object<'_>) -> Verdict {
-    let mut warnings = Vec::new();
-    for format in [Format::DockerConfigJson, Format::DockerCfg] {
-        if !matches!(content(secret, format), Content::Missing) {
-            warnings.push(format!(
-                "{subject} holds {} but is of type {secret_type}: the kubelet ignores it for \
-                 image pulls unless its type is {}",
-                format.data_key(),
-                format.secret_type()
-            ));
+/// A Secret of another type. The kubelet reads pull secrets only from the two pull-secret
+/// types, so one declared in the settings and holding a pull-secret key (what `kubectl create
+/// secret generic --from-file=.dockerconfigjson=...` writes) fails every pull it is meant for;
+/// other cases only get a warning, since the settings' names hold in every namespace and an
+/// unrelated Secret elsewhere may share one.
+fn other_type(
+    settings: &Settings,
+    subject: &Subject<'_>,
+    name: Option<&str>,
+    secret_type: &str,
+    secret: &Object<'_>,
+) -> Verdict {
+    let declared: Vec<String> = name
+        .into_iter()
+        .flat_map(|name| settings.registries_served_by(name))
+        .map(|r| r.pattern().to_string())
+        .collect();
+    let held: Vec<Format> = [Format::DockerConfigJson, Format::DockerCfg]
+        .into_iter()
+        .filter(|&format| !matches!(content(secret, format), Content::Missing))
+        .collect();
+    let declared_as = || {
+        format!(
+            "is declared in the policy settings as a pull secret for {}, but is of type \
+             {secret_type}",
+            declared.join(" and ")
+        )
+    };
+    match (declared.is_empty(), held.first()) {
+        (false, Some(format)) => {
+            let fix = fix_command(subject, name, settings, Vec::new());
+            // The type of a Secret cannot change: an existing one must go first.
+            let fix = if subject.is_create() {
+                fix
+            } else {
+                let namespace = subject
+                    .namespace
+                    .map(|ns| format!(" --namespace {ns}"))
+                    .unwrap_or_default();
+                format!(
+                    "delete it (`kubectl delete secret {}{namespace}`; its type cannot be \
+                     changed), then {}",
+                    name.unwrap_or("<name>"),
+                    fix_command(
+                        &Subject {
+                            create: true,
+                            ..subject.clone()
+                        },
+                        name,
+                        settings,
+                        Vec::new()
+                    )
+                )
+            };
+            reject(
+                subject,
+                format!(
+                    "{}: the kubelet reads {} only from a Secret of type {}, so Pods that name \
+                     it in imagePullSecrets get no credentials from it",
+                    declared_as(),
+                    format.data_key(),
+                    format.secret_type()
+                ),
+                fix,
+            )
         }
+        (false, None) => Verdict::Accept {
+            warnings: vec![format!(
+                "{subject} {}: Pods that name it in imagePullSecrets get no credentials from it",
+                declared_as()
+            )],
+        },
+        (true, _) => Verdict::Accept {
+            warnings: held
+                .iter()
+                .map(|format| {
+                    format!(
+                        "{subject} holds {} but is of type {secret_type}: the kubelet ignores \
+                         it for image pulls unless its type is {}",
+                        format.data_key(),
+                        format.secret_type()
+                    )
+                })
+                .collect(),
+        },
     }
-    Verdict::Accept { warnings }
 }
 
-/// Content that decodes but gives the kubelet no credentials to use.
-fn useless(
-    format: Format,
-    decoded: &Decoded,
-    keys: &[(&str, Result<RegistryPattern<'_>, KeyError>)],
-) -> Vec<String> {
-    let mut problems = Vec::new();
+/// Content that decodes but, as a whole, gives the kubelet no registry keys to use.
+fn useless_layout(format: Format, decoded: &Decoded) -> Option<String> {
     let key = format.data_key();
     match format {
         Format::DockerConfigJson if !decoded.has_auths => {
@@ -195,59 +304,93 @@ fn useless(
                     decoded.ignored_top_level.join(" and ")
                 );
             }
-            problems.push(problem);
-            return problems;
+            Some(problem)
         }
-        Format::DockerCfg if decoded.wrapped_in_auths => {
-            problems.push(
-                "holds the .dockerconfigjson layout (registry keys under `auths`) in a \
-                 .dockercfg, where the kubelet reads `auths` as a registry name: use type \
-                 kubernetes.io/dockerconfigjson with the key .dockerconfigjson"
-                    .into(),
-            );
-            return problems;
-        }
-        _ => {}
-    }
-    if decoded.entries.is_empty() {
-        problems.push(match format {
+        Format::DockerCfg if decoded.wrapped_in_auths => Some(
+            "holds the .dockerconfigjson layout (registry keys under `auths`) in a .dockercfg, \
+             where the kubelet reads `auths` as a registry name: use type \
+             kubernetes.io/dockerconfigjson with the key .dockerconfigjson"
+                .into(),
+        ),
+        _ if decoded.entries.is_empty() => Some(match format {
             Format::DockerConfigJson => format!("has an empty `auths` in its {key}"),
             Format::DockerCfg => format!("holds no registry keys in its {key}"),
-        });
-        return problems;
+        }),
+        _ => None,
     }
-    for (entry, (_, pattern)) in decoded.entries.iter().zip(keys) {
-        if let Err(error) = pattern {
-            problems.push(format!(
+}
+
+/// Per registry key, why the kubelet cannot use it (it drops the key, or finds no
+/// credentials under it), or `None` when it can.
+fn unusable_keys(
+    decoded: &Decoded,
+    keys: &[Result<RegistryPattern<'_>, KeyError>],
+) -> Vec<Option<String>> {
+    let with_fields = |fields: &[&str]| {
+        if fields.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} is ignored by the kubelet)", fields.join(" and "))
+        }
+    };
+    decoded
+        .entries
+        .iter()
+        .zip(keys)
+        .map(|(entry, pattern)| match pattern {
+            Err(error) => Some(format!(
                 "has the registry key {}, which the kubelet drops because {error}",
                 show_key(&entry.key)
-            ));
-        }
-        if !entry.has_credentials {
-            let mut problem = format!(
-                "has no credentials the kubelet uses for {}",
-                show_key(&entry.key)
-            );
-            if !entry.ignored_fields.is_empty() {
-                let _ = write!(
-                    problem,
-                    " ({} is ignored by the kubelet)",
-                    entry.ignored_fields.join(" and ")
-                );
-            }
-            problem.push_str(": give it `auth`, or `username` and `password`");
-            problems.push(problem);
-        }
+            )),
+            Ok(_) if !entry.has_credentials => Some(format!(
+                "has no credentials the kubelet uses for {}{}: give it `auth`, or `username` \
+                 and `password`",
+                show_key(&entry.key),
+                with_fields(&entry.ignored_fields)
+            )),
+            Ok(_) => None,
+        })
+        .collect()
+}
+
+/// For an entry with a literal host that the secret's usable keys serve only in part (a key
+/// for one repository of a registry), what a Pod pulling the rest would miss. Serving part of a
+/// glob entry is what a secret for one of its registries does, and is not worth a warning.
+fn partial_service(
+    registry: &Registry,
+    usable: &[&RegistryPattern],
+    decoded: &Decoded,
+    keys: &[Result<RegistryPattern<'_>, KeyError>],
+) -> Option<String> {
+    let entry = registry.pattern();
+    if entry.has_glob() || usable.iter().any(|p| p.serves_all_of(entry)) {
+        return None;
     }
-    problems
+    let shown: Vec<String> = decoded
+        .entries
+        .iter()
+        .zip(keys)
+        .filter(|(_, p)| p.as_ref().is_ok_and(|p| usable.contains(&p)))
+        .map(|(e, _)| show_key(&e.key))
+        .collect();
+    Some(format!(
+        "is declared in the policy settings as a pull secret for {entry}, but its registry key \
+         {} serves only part of it: Pods pulling other images of {entry} with it get no \
+         credentials from it",
+        shown.join(" and ")
+    ))
 }
 
 fn misaligned(
     registry: &Registry,
-    keys: &[(&str, Result<RegistryPattern<'_>, KeyError>)],
+    decoded: &Decoded,
+    keys: &[Result<RegistryPattern<'_>, KeyError>],
 ) -> String {
-    let held: Vec<String> = keys
+    let held: Vec<String> = decoded
+        .entries
         .iter()
+        .map(|e| &*e.key)
+        .zip(keys)
         .map(|(text, pattern)| {
             let why = pattern
                 .as_ref()
@@ -307,7 +450,7 @@ fn fix_command(
     {
         servers = settings
             .registries_served_by(name)
-            .map(|r| r.pattern().to_string())
+            .map(server_for)
             .collect();
     }
     // `kubectl create secret docker-registry` writes one registry key; a secret declared for
@@ -344,6 +487,17 @@ fn fix_command(
          --docker-username=<user> --docker-password=<password>{namespace}{apply}`{others}",
         name.unwrap_or("<name>")
     )
+}
+
+/// The server a fix names for a settings entry. A glob entry gets a placeholder: a key that
+/// is the glob would hand the credentials to every registry it matches.
+fn server_for(registry: &Registry) -> String {
+    let pattern = registry.pattern();
+    if pattern.has_glob() {
+        format!("<the registry matching {pattern}>")
+    } else {
+        pattern.to_string()
+    }
 }
 
 /// `--docker-server` for a registry: the key kubectl writes is the value as given, except that
@@ -551,7 +705,7 @@ mod tests {
             r#"{{"type":"Opaque","data":{{".dockerconfigjson":"{}"}}}}"#,
             b64("{}")
         );
-        let v = check_as("regcred", &opaque);
+        let v = check_as("app-config", &opaque);
         assert!(v.is_allowed());
         assert!(v.warnings()[0].contains("the kubelet ignores it for image pulls"));
     }
@@ -563,8 +717,137 @@ mod tests {
             r#"{"type":"kubernetes.io/service-account-token","data":{"token":"eHl6"}}"#,
             r#"{"data":{"x":"eHl6"}}"#,
         ] {
-            assert_eq!(check_as("regcred", object), Verdict::accept());
+            assert_eq!(check_as("app-config", object), Verdict::accept());
         }
+    }
+
+    #[test]
+    fn a_declared_secret_of_another_type() {
+        // What `kubectl create secret generic --from-file=.dockerconfigjson=...` writes.
+        let opaque = format!(
+            r#"{{"type":"Opaque","data":{{".dockerconfigjson":"{}"}}}}"#,
+            b64(&format!(
+                r#"{{"auths":{{"private.registry.com":{}}}}}"#,
+                auth("u:p")
+            ))
+        );
+        let m = check_as("regcred", &opaque).expect_rejected().to_owned();
+        assert!(m.contains("is declared in the policy settings as a pull secret for private.registry.com, but is of type Opaque: the kubelet reads .dockerconfigjson only from a Secret of type kubernetes.io/dockerconfigjson"), "{m}");
+        assert!(m.contains("write it with `kubectl create secret docker-registry regcred --docker-server=private.registry.com"), "{m}");
+        // On UPDATE the type cannot change: the fix deletes first.
+        let object: Object = serde_json::from_str(&opaque).unwrap();
+        let old: Object = serde_json::from_str(r#"{"type":"Opaque"}"#).unwrap();
+        let subject = Subject::for_test("Secret", false);
+        let v = check_secret(
+            &settings(SETTINGS),
+            &subject,
+            Some("regcred"),
+            &object,
+            Some(&old),
+        );
+        let m = v.expect_rejected();
+        assert!(m.contains("delete it (`kubectl delete secret regcred --namespace team-a`; its type cannot be changed), then write it with `kubectl create secret docker-registry regcred"), "{m}");
+        // Without a pull-secret key it may be an unrelated Secret of the same name elsewhere.
+        let v = check_as(
+            "regcred",
+            r#"{"type":"kubernetes.io/basic-auth","data":{"password":"eHl6"}}"#,
+        );
+        assert!(v.is_allowed());
+        assert!(v.warnings()[0].contains("is of type kubernetes.io/basic-auth: Pods that name it in imagePullSecrets get no credentials from it"), "{v:?}");
+    }
+
+    #[test]
+    fn unusable_keys_beside_working_ones_only_warn() {
+        for extra in [
+            r#""other.io":{}"#,
+            r#""acr.io":{"identitytoken":"t"}"#,
+            r#""registry.io:abc":{"auth":"dTpw"}"#,
+        ] {
+            let auths = format!(r#"{{"private.registry.com":{},{extra}}}"#, auth("u:p"));
+            for name in ["regcred", "undeclared"] {
+                let v = check_as(name, &dockerconfigjson(&auths));
+                assert!(v.is_allowed(), "{name} {auths}: {v:?}");
+                assert_eq!(v.warnings().len(), 1, "{v:?}");
+            }
+        }
+        // ... but when the only key for the declared registry is unusable, the secret fails it.
+        let auths = format!(
+            r#"{{"private.registry.com":{{"identitytoken":"t"}},"other.io":{}}}"#,
+            auth("u:p")
+        );
+        let m = check_as("regcred", &dockerconfigjson(&auths))
+            .expect_rejected()
+            .to_owned();
+        assert!(m.contains(r#"has no credentials the kubelet uses for "private.registry.com" (identitytoken is ignored by the kubelet)"#), "{m}");
+        assert!(m.contains("--docker-server=private.registry.com"), "{m}");
+        assert!(check_as("undeclared", &dockerconfigjson(&auths)).is_allowed());
+    }
+
+    #[test]
+    fn glob_and_path_entries() {
+        let s = settings(
+            r#"{"registries":[
+            {"registry":"*.azurecr.io","pullSecrets":["acr-creds"]},
+            {"registry":"private.registry.com","pullSecrets":["regcred"]}]}"#,
+        );
+        let check = |name: &str, auths: &str| {
+            let json = dockerconfigjson(auths);
+            let object: Object = serde_json::from_str(&json).unwrap();
+            check_secret(
+                &s,
+                &Subject::for_test("Secret", true),
+                Some(name),
+                &object,
+                None,
+            )
+        };
+        // A secret for one registry of a glob entry does its job, without a warning.
+        let v = check(
+            "acr-creds",
+            &format!(r#"{{"myreg.azurecr.io":{}}}"#, auth("u:p")),
+        );
+        assert_eq!(v, Verdict::accept());
+        // A miss names no glob as the server: that key would serve every ACR registry.
+        let v = check("acr-creds", &format!(r#"{{"azurecr.io":{}}}"#, auth("u:p")));
+        let m = v.expect_rejected();
+        assert!(
+            m.contains("--docker-server=<the registry matching *.azurecr.io>"),
+            "{m}"
+        );
+        assert!(
+            m.contains(
+                "`*` stands for exactly one DNS label, so *.azurecr.io does not match azurecr.io"
+            ),
+            "{m}"
+        );
+        // A key for part of a literal entry works for that part, with a warning.
+        let v = check(
+            "regcred",
+            &format!(r#"{{"private.registry.com/team":{}}}"#, auth("u:p")),
+        );
+        assert!(v.is_allowed());
+        assert!(
+            v.warnings()[0]
+                .contains(r#"its registry key "private.registry.com/team" serves only part of it"#),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn the_poison_fix_names_the_declared_registry() {
+        let auths = format!(
+            r#"{{"private.registry.com":{},"other.io":{{"auth":"bad!"}}}}"#,
+            auth("u:p")
+        );
+        let m = check_as("regcred", &dockerconfigjson(&auths))
+            .expect_rejected()
+            .to_owned();
+        assert!(m.contains("--docker-server=private.registry.com"), "{m}");
+        assert!(!m.contains("--docker-server=other.io"), "{m}");
+        let m = check_as("undeclared", &dockerconfigjson(&auths))
+            .expect_rejected()
+            .to_owned();
+        assert!(m.contains("--docker-server=other.io"), "{m}");
     }
 
     #[test]

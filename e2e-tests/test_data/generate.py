@@ -265,8 +265,27 @@ def secrets():
         "secret-suspicious-http": dockerconfigjson(
             "gcr-creds", {"auths": {"gcr.io": GOOD, "http://registry.local:5000": GOOD}}),
         "secret-opaque-with-dockerconfigjson": secret(
+            "app-pull-config", "Opaque",
+            data={".dockerconfigjson": b64(json.dumps({"auths": {"private.registry.com": GOOD}}))}),
+        # What `kubectl create secret generic --from-file=.dockerconfigjson=...` writes for a
+        # secret the settings declare: the kubelet ignores it.
+        "secret-declared-opaque": secret(
             "regcred", "Opaque",
             data={".dockerconfigjson": b64(json.dumps({"auths": {"private.registry.com": GOOD}}))}),
+        # A ~/.docker/config.json with an extra entry the kubelet cannot use.
+        "secret-extra-unusable-entry": dockerconfigjson("regcred", {"auths": {
+            "private.registry.com": GOOD, "myreg.azurecr.io": {"identitytoken": PASSWORD}}}),
+        "secret-glob-entry-aligned": dockerconfigjson(
+            "acr-creds", {"auths": {"myreg.azurecr.io": GOOD}}),
+        "secret-glob-entry-misaligned": dockerconfigjson(
+            "acr-creds", {"auths": {"azurecr.io": GOOD}}),
+        "secret-dockercfg-misaligned": secret(
+            "regcred", "kubernetes.io/dockercfg",
+            data={".dockercfg": b64(json.dumps({"https://index.docker.io/v1/": GOOD}))}),
+        "secret-dockercfg-useless": secret(
+            "regcred", "kubernetes.io/dockercfg",
+            data={".dockercfg": b64(json.dumps(
+                {"private.registry.com": {"identitytoken": PASSWORD}}))}),
         # Go's JSON decoder reads bytes that are not UTF-8 (here Latin-1) as U+FFFD; so does
         # the kubelet, and the secret works.
         "secret-latin1-email": secret("regcred", data={".dockerconfigjson": base64.b64encode(
