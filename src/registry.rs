@@ -234,9 +234,13 @@ impl RegistryPattern<'_> {
         // Docker Hub's fallback key serves every image of a default-registry host.
         if self.is_docker_hub_index()
             && registry.port().is_empty()
-            && labels_overlap(registry.host(), DOCKER_HUB)
+            && (registry.host() == DOCKER_HUB
+                || (!registry.literal && labels_overlap(registry.host(), DOCKER_HUB)))
         {
             return true;
+        }
+        if self.port() != registry.port() {
+            return false;
         }
         let (key, entry) = (self.path(), registry.path());
         // The kubelet wants the key's path as a string prefix of the image's; the entry covers
@@ -247,9 +251,12 @@ impl RegistryPattern<'_> {
             || key
                 .strip_prefix(entry)
                 .is_some_and(|rest| rest.starts_with('/'));
-        self.port() == registry.port()
-            && paths_overlap
-            && labels_overlap(self.host(), registry.host())
+        paths_overlap
+            && if self.literal && registry.literal {
+                self.host() == registry.host()
+            } else {
+                labels_overlap(self.host(), registry.host())
+            }
     }
 
     /// Whether the kubelet would offer this secret key's credentials for every image that the
