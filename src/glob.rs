@@ -46,35 +46,60 @@ pub fn matches(pattern: &str, name: &str) -> bool {
     is_valid(pattern) && matches_from(pattern, name)
 }
 
+/// Matches with one backtrack point, the last `*`: every other element matches exactly one
+/// character, so retrying the last `*` one character further is enough. The work is at most
+/// the product of the lengths, whatever the pattern (the naive recursion is exponential in the
+/// number of `*`, and a pattern comes from a pull secret anyone may write).
 fn matches_from(pattern: &str, name: &str) -> bool {
-    let Some(p) = pattern.chars().next() else {
-        return name.is_empty();
-    };
-    let rest = &pattern[p.len_utf8()..];
-    if p == '*' {
-        return name
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([name.len()])
-            .any(|skip| matches_from(rest, &name[skip..]));
+    let (mut p, mut n) = (0, 0);
+    // Where to resume after the last `*`: the pattern after it, and the name it next tries.
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        match pattern[p..].chars().next() {
+            Some('*') => {
+                p += 1;
+                star = Some((p, n));
+                continue;
+            }
+            Some(_) => {
+                if let Some(c) = name[n..].chars().next()
+                    && let Some(rest) = one(&pattern[p..], c)
+                {
+                    p = pattern.len() - rest.len();
+                    n += c.len_utf8();
+                    continue;
+                }
+            }
+            None if n == name.len() => return true,
+            None => {}
+        }
+        match star {
+            Some((after_star, tried)) => match name[tried..].chars().next() {
+                Some(c) => {
+                    let next = tried + c.len_utf8();
+                    star = Some((after_star, next));
+                    (p, n) = (after_star, next);
+                }
+                None => return false,
+            },
+            None => return false,
+        }
     }
-    let Some(c) = name.chars().next() else {
-        return false;
+}
+
+/// Matches the pattern's first element (not `*`) against `c`: the pattern after it, if so.
+fn one(pattern: &str, c: char) -> Option<&str> {
+    let mut chars = pattern.chars();
+    let (ok, rest) = match chars.next()? {
+        '?' => (true, chars.as_str()),
+        '\\' => {
+            let e = chars.next()?;
+            (e == c, chars.as_str())
+        }
+        '[' => class(chars.as_str(), Some(c))?,
+        literal => (literal == c, chars.as_str()),
     };
-    let name_rest = &name[c.len_utf8()..];
-    let (ok, rest) = match p {
-        '?' => (true, rest),
-        '\\' => match rest.chars().next() {
-            Some(e) => (e == c, &rest[e.len_utf8()..]),
-            None => return false,
-        },
-        '[' => match class(rest, Some(c)) {
-            Some((ok, after)) => (ok, after),
-            None => return false,
-        },
-        literal => (literal == c, rest),
-    };
-    ok && matches_from(rest, name_rest)
+    ok.then_some(rest)
 }
 
 /// Reads a character class after its `[`: whether `c` is in it (when given) and the pattern
@@ -171,6 +196,42 @@ mod tests {
             assert!(!is_valid(pattern), "{pattern:?} should be malformed");
             assert!(!matches(pattern, "a"), "{pattern:?}");
             assert!(!matches(pattern, pattern), "{pattern:?}");
+        }
+    }
+
+    #[test]
+    fn many_stars_take_no_time() {
+        let pattern = format!("{}x", "*".repeat(200));
+        let name = "a".repeat(300);
+        assert!(!matches(&pattern, &name));
+        assert!(matches(&pattern, &format!("{name}x")));
+    }
+
+    /// The naive recursion, as an oracle for the one-backtrack matcher.
+    fn recursive(pattern: &str, name: &str) -> bool {
+        let Some(p) = pattern.chars().next() else {
+            return name.is_empty();
+        };
+        if p == '*' {
+            let rest = &pattern[1..];
+            return name
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([name.len()])
+                .any(|skip| recursive(rest, &name[skip..]));
+        }
+        let Some(c) = name.chars().next() else {
+            return false;
+        };
+        one(pattern, c).is_some_and(|rest| recursive(rest, &name[c.len_utf8()..]))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_backtrack_agrees_with_recursion(pattern in "[ab*?\\[\\]^\\\\-]{0,8}", name in "[ab-]{0,8}") {
+            if is_valid(&pattern) {
+                proptest::prop_assert_eq!(matches_from(&pattern, &name), recursive(&pattern, &name));
+            }
         }
     }
 
