@@ -155,20 +155,36 @@ impl fmt::Display for DecodeError {
 }
 
 /// A registry key as messages show it: quoted, with any `user:password@` cut out, since a key
-/// is the one part of a secret a message may print. Everything before the last `@` goes: a
-/// password may itself hold `/`, `?`, `#` or `://`, and no registry host or path holds `@`.
-/// Only the leading `http://` or `https://` that the kubelet reads as the scheme is kept.
+/// is the one part of a secret a message may print. Everything before the last `@` (or `%40`,
+/// an escaped one that a hand-written key may hold) goes: a password may itself hold `/`, `?`,
+/// `#` or `://`, and no registry host or path holds `@`. Only the leading `http://` or
+/// `https://` that the kubelet reads as the scheme is kept.
 pub fn show_key(key: &str) -> String {
-    match key.rfind('@') {
+    match user_info_end(key) {
         Some(at) => {
             let scheme = ["https://", "http://"]
                 .into_iter()
                 .find(|scheme| key.starts_with(scheme))
                 .unwrap_or("");
-            format!("{:?}", format!("{scheme}…@{}", &key[at + 1..]))
+            format!("{:?}", format!("{scheme}…{}", &key[at..]))
         }
         None => format!("{key:?}"),
     }
+}
+
+/// Whether a registry key may hold a user name or password, so that no part of what precedes
+/// its `@` may be shown, not even a character.
+pub fn key_may_hold_credentials(key: &str) -> bool {
+    user_info_end(key).is_some()
+}
+
+/// Where the last `@` or `%40` of a key starts.
+fn user_info_end(key: &str) -> Option<usize> {
+    let escaped = key
+        .as_bytes()
+        .windows(3)
+        .rposition(|w| w[0] == b'%' && w[1] == b'4' && w[2] == b'0');
+    key.rfind('@').max(escaped)
 }
 
 /// What the kubelet learns from one registry key.
@@ -1365,6 +1381,13 @@ mod tests {
             show_key("http://robot:a://b@registry.io"),
             r#""http://…@registry.io""#
         );
+        assert_eq!(
+            show_key("robot:S3crtPw%40registry.io"),
+            r#""…%40registry.io""#
+        );
+        assert_eq!(show_key("a@b%40registry.io"), r#""…%40registry.io""#);
+        assert_eq!(show_key("a%40b@registry.io"), r#""…@registry.io""#);
+        assert!(!key_may_hold_credentials("registry.io:5000/team"));
         assert_eq!(
             show_key("https://u:p#x@registry.io"),
             r#""https://…@registry.io""#

@@ -233,9 +233,11 @@ impl RegistryPattern<'_> {
     pub fn serves_some_of(&self, registry: &RegistryPattern<'_>) -> bool {
         // Docker Hub's fallback key serves every image of a default-registry host.
         if self.is_docker_hub_index()
-            && registry.port().is_empty()
-            && (registry.host() == DOCKER_HUB
-                || (!registry.literal && labels_overlap(registry.host(), DOCKER_HUB)))
+            && if registry.literal {
+                is_default_registry_match(registry.host_port())
+            } else {
+                registry.port().is_empty() && labels_overlap(registry.host(), DOCKER_HUB)
+            }
         {
             return true;
         }
@@ -279,6 +281,11 @@ impl RegistryPattern<'_> {
             return false;
         }
         let (key, host) = (self.host(), registry.host());
+        // An IPv6 key without a port keeps its brackets, which the kubelet reads as a glob
+        // character class that never matches an image's host.
+        if key.starts_with('[') {
+            return false;
+        }
         if key == host {
             return true;
         }
@@ -374,14 +381,16 @@ impl fmt::Display for RegistryPattern<'_> {
 }
 
 /// Whether two hosts, each a glob label by label, can match one same host: as many labels,
-/// and each pair matches when either side is literal. Two glob labels are taken to overlap.
+/// and each pair matches when either side is literal. Two glob labels are taken to overlap,
+/// unless one holds a character class: an IPv6 host kept in brackets (no port) is one, and
+/// the kubelet never matches it.
 fn labels_overlap(a: &str, b: &str) -> bool {
     a.split('.').count() == b.split('.').count()
         && a.split('.').zip(b.split('.')).all(|(x, y)| {
             match (glob::is_literal(x), glob::is_literal(y)) {
                 (true, _) => glob::matches(y, x),
                 (false, true) => glob::matches(x, y),
-                (false, false) => true,
+                (false, false) => !x.contains('[') && !y.contains('['),
             }
         })
 }
@@ -542,7 +551,8 @@ fn go_url_host_path(after_scheme: &str) -> Result<(&str, HostPortShape, Cow<'_, 
             continue;
         }
         match b {
-            0..=0x1f | 0x7f => return Err(KeyError::ControlCharacter),
+            // Go looks for control characters before the fragment only.
+            0..=0x1f | 0x7f if hash.is_none() => return Err(KeyError::ControlCharacter),
             b'#' if hash.is_none() => {
                 hash = Some(i);
                 end = end.min(i);
@@ -570,9 +580,8 @@ fn go_url_host_path(after_scheme: &str) -> Result<(&str, HostPortShape, Cow<'_, 
     let host = match at {
         Some(at) => {
             let userinfo = &after_scheme[..at];
-            let allowed = |b: u8| {
-                b.is_ascii_alphanumeric() || !b.is_ascii() || b"-._:~!$&'()*+,;=%@".contains(&b)
-            };
+            // Go's `validUserinfo`: ASCII only, unlike a host.
+            let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&b);
             if !userinfo.bytes().all(allowed) {
                 return Err(KeyError::InvalidUserinfo);
             }
@@ -784,6 +793,7 @@ mod tests {
             "registry.io/%zz",
             "registry.io/%+1",
             "u:p%zz@registry.io",
+            "robot:p\u{e4}ss@registry.io",
             "registry\n.io",
         ] {
             assert!(RegistryPattern::from_config_key(input).is_err(), "{input}");
@@ -1105,6 +1115,9 @@ mod tests {
                 false,
             ),
             ("*.gcr.io", "*.pkg.dev", false, false),
+            ("https://index.docker.io/v1/", "localhost", true, true),
+            ("[::2]", "[::1]", false, false),
+            ("[::1]", "[::1]", false, false),
         ];
         for (k, entry, some, all) in cases {
             let (k_pattern, entry_pattern) = (key(k), setting(entry));
@@ -1212,18 +1225,17 @@ mod tests {
     /// Go's `url.Parse` for the parts the kubelet uses, as Go goes about it: the oracle for the
     /// one-pass version.
     fn url_host_path_oracle(s: &str) -> Result<(&str, Cow<'_, str>), KeyError> {
-        if s.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        let (rest, fragment) = s.split_once('#').unwrap_or((s, ""));
+        if rest.bytes().any(|b| b < 0x20 || b == 0x7f) {
             return Err(KeyError::ControlCharacter);
         }
-        let (rest, fragment) = s.split_once('#').unwrap_or((s, ""));
         percent_decode(fragment)?;
         let rest = rest.split_once('?').map_or(rest, |(r, _)| r);
         let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
         let host = match authority.rsplit_once('@') {
             Some((userinfo, host)) => {
-                let allowed = |b: u8| {
-                    b.is_ascii_alphanumeric() || !b.is_ascii() || b"-._:~!$&'()*+,;=%@".contains(&b)
-                };
+                let allowed =
+                    |b: u8| b.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&b);
                 if !userinfo.bytes().all(allowed) {
                     return Err(KeyError::InvalidUserinfo);
                 }

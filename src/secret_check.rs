@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::dockerconfig::{self, Decoded, Format, show_key};
+use crate::dockerconfig::{self, Decoded, Format, key_may_hold_credentials, show_key};
 use crate::registry::{KeyError, RegistryPattern};
 use crate::settings::{Registry, Settings};
 use crate::verdict::{Subject, Verdict};
@@ -28,13 +28,7 @@ pub fn check_secret(
     if !settings.validate_secrets() {
         return Verdict::accept();
     }
-    let secret_type = secret.secret_type.as_deref().unwrap_or("Opaque");
-    let format = match secret_type {
-        "kubernetes.io/dockerconfigjson" => Format::DockerConfigJson,
-        "kubernetes.io/dockercfg" => Format::DockerCfg,
-        _ => return other_type(settings, subject, name, secret_type, secret),
-    };
-    // An update that leaves the pull-secret content alone is not judged again, so that an
+    // An update that leaves the type and content alone is not judged again, so that an
     // existing Secret can still be labelled, annotated or finalised.
     if let Some(old) = old
         && old.secret_type == secret.secret_type
@@ -43,6 +37,12 @@ pub fn check_secret(
     {
         return Verdict::accept();
     }
+    let secret_type = secret.secret_type.as_deref().unwrap_or("Opaque");
+    let format = match secret_type {
+        "kubernetes.io/dockerconfigjson" => Format::DockerConfigJson,
+        "kubernetes.io/dockercfg" => Format::DockerCfg,
+        _ => return other_type(settings, subject, name, secret_type, secret),
+    };
     let key = format.data_key();
     let content = match content(secret, format) {
         Content::Missing => {
@@ -82,7 +82,7 @@ pub fn check_secret(
             .filter(|_| !declared)
             .filter_map(|e| e.key())
             // A key with user info may hide a password in what Go parses as host or path.
-            .filter(|key| !key.contains('@'))
+            .filter(|key| !key_may_hold_credentials(key))
             .filter_map(|key| RegistryPattern::from_config_key(key).ok())
             .map(|p| p.to_string())
             .collect();
@@ -124,13 +124,19 @@ pub fn check_secret(
         .into_iter()
         .flat_map(|name| settings.registries_served_by(name))
     {
-        let serving: Vec<usize> = (0..keys.len())
+        let mut serving: Vec<usize> = (0..keys.len())
             .filter(|&i| {
                 keys[i]
                     .as_ref()
                     .is_ok_and(|p| p.serves_some_of(registry.pattern()))
             })
             .collect();
+        // The kubelet falls back to the Docker Hub key only when no key matches the image:
+        // a key for docker.io, even one without credentials, shadows it.
+        let fallback = |&i: &usize| keys[i].as_ref().is_ok_and(|p| p.is_docker_hub_index());
+        if serving.iter().any(|i| !fallback(i)) {
+            serving.retain(|i| !fallback(i));
+        }
         let usable: Vec<&RegistryPattern> = serving
             .iter()
             .filter(|&&i| unusable[i].is_none())
@@ -338,10 +344,19 @@ fn unusable_keys(
         .iter()
         .zip(keys)
         .map(|(entry, pattern)| match pattern {
-            Err(error) => Some(format!(
-                "has the registry key {}, which the kubelet drops because {error}",
-                show_key(&entry.key)
-            )),
+            Err(error) => {
+                // The character may be part of a password.
+                let why = match error {
+                    KeyError::InvalidHostCharacter(_) if key_may_hold_credentials(&entry.key) => {
+                        "its host holds a character that no host may hold".to_owned()
+                    }
+                    _ => error.to_string(),
+                };
+                Some(format!(
+                    "has the registry key {}, which the kubelet drops because {why}",
+                    show_key(&entry.key)
+                ))
+            }
             Ok(_) if !entry.has_credentials => Some(format!(
                 "has no credentials the kubelet uses for {}{}: give it `auth`, or `username` \
                  and `password`",
@@ -831,6 +846,59 @@ mod tests {
                 .contains(r#"its registry key "private.registry.com/team" serves only part of it"#),
             "{v:?}"
         );
+    }
+
+    #[test]
+    fn a_docker_io_key_shadows_the_docker_hub_fallback() {
+        // The kubelet finds the docker.io key for docker.io images, uses its empty credentials,
+        // and never falls back to the index key.
+        let auths = format!(
+            r#"{{"docker.io":{{"email":"x"}},"https://index.docker.io/v1/":{}}}"#,
+            auth("u:p")
+        );
+        let m = check_as("hub", &dockerconfigjson(&auths))
+            .expect_rejected()
+            .to_owned();
+        assert!(
+            m.contains(r#"has no credentials the kubelet uses for "docker.io""#),
+            "{m}"
+        );
+        let auths = format!(r#"{{"https://index.docker.io/v1/":{}}}"#, auth("u:p"));
+        assert!(check_as("hub", &dockerconfigjson(&auths)).is_allowed());
+    }
+
+    #[test]
+    fn keys_that_may_hold_credentials_show_none() {
+        for (key, hidden) in [
+            ("robot:S3crtPw%40private.registry.com", "S3crtPw"),
+            ("robot:S3^crtPw/x@private.registry.com", "^"),
+        ] {
+            let auths = format!(r#"{{"{key}":{}}}"#, auth("u:p"));
+            let v = check_as("undeclared", &dockerconfigjson(&auths));
+            let text = format!("{:?} {:?}", v.message(), v.warnings());
+            assert!(!text.contains(hidden) && !text.contains("robot"), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unchanged_update_of_a_declared_secret_of_another_type_passes() {
+        let opaque = format!(
+            r#"{{"type":"Opaque","data":{{".dockerconfigjson":"{}"}}}}"#,
+            b64("{}")
+        );
+        let (new, old): (Object, Object) = (
+            serde_json::from_str(&opaque).unwrap(),
+            serde_json::from_str(&opaque).unwrap(),
+        );
+        let subject = Subject::for_test("Secret", false);
+        let v = check_secret(
+            &settings(SETTINGS),
+            &subject,
+            Some("regcred"),
+            &new,
+            Some(&old),
+        );
+        assert_eq!(v, Verdict::accept());
     }
 
     #[test]

@@ -66,6 +66,16 @@ fn secrets(c: &Creds) -> Vec<Value> {
             "local-creds",
             json!({"auths": {format!("https://{}@registry.local", c.pass): entry}}),
         ),
+        // Keys Go reads without user info, although a person meant one: an escaped `@`, and a
+        // `/` in the password that ends the authority early (then the kubelet drops the key).
+        (
+            "regcred",
+            json!({"auths": {format!("{}:{}%40private.registry.co", c.user, c.pass): entry}}),
+        ),
+        (
+            "regcred",
+            json!({"auths": {format!("{}:{}/x@private.registry.co", c.user, c.pass): entry}}),
+        ),
         // Poison: the password as `auth`, `auth` without a colon, wrong types.
         (
             "regcred",
