@@ -399,6 +399,22 @@ macro_rules! other_kinds {
     };
 }
 
+/// A seed that hands whatever value comes to its own visitor, which tells the kinds apart.
+macro_rules! any_value_seed {
+    ($seed:ty, $value:ty) => {
+        impl<'de> DeserializeSeed<'de> for $seed {
+            type Value = $value;
+
+            fn deserialize<D: Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<$value, D::Error> {
+                deserializer.deserialize_any(self)
+            }
+        }
+    };
+}
+
 struct TopLevel<'o, 'c> {
     format: Format,
     out: &'o mut Decoded<'c>,
@@ -413,13 +429,7 @@ impl TopLevel<'_, '_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for TopLevel<'_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_value_seed!(TopLevel<'_, 'de>, ());
 
 impl<'de> Visitor<'de> for TopLevel<'_, 'de> {
     type Value = ();
@@ -496,13 +506,7 @@ impl Entries<'_, '_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Entries<'_, 'de> {
-    type Value = JsonKind;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsonKind, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_value_seed!(Entries<'_, 'de>, JsonKind);
 
 impl<'de> Visitor<'de> for Entries<'_, 'de> {
     type Value = JsonKind;
@@ -596,13 +600,7 @@ impl EntrySeed<'_, '_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for EntrySeed<'_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_value_seed!(EntrySeed<'_, 'de>, ());
 
 impl<'de> Visitor<'de> for EntrySeed<'_, 'de> {
     type Value = ();
@@ -798,13 +796,7 @@ impl KindOf {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for KindOf {
-    type Value = JsonKind;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsonKind, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_value_seed!(KindOf, JsonKind);
 
 impl<'de> Visitor<'de> for KindOf {
     type Value = JsonKind;
@@ -836,13 +828,7 @@ impl Headers {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Headers {
-    type Value = Result<(), DecodeError>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_value_seed!(Headers, Result<(), DecodeError>);
 
 impl<'de> Visitor<'de> for Headers {
     type Value = Result<(), DecodeError>;

@@ -53,6 +53,19 @@ impl<'a> RegistryPattern<'a> {
         }
     }
 
+    /// A key's `host[:port]` and path, split with what the key scan gathered about the host,
+    /// so that the host is not read again.
+    fn from_scan(host_port: &'a str, shape: &HostPortShape, path: Cow<'a, str>) -> Self {
+        let (host, port) = shape.split(host_port);
+        RegistryPattern {
+            literal: shape.literal_host(&host),
+            host_port: Cow::Borrowed(host_port),
+            path,
+            host,
+            port,
+        }
+    }
+
     /// The host's dot-separated labels, each a Go glob.
     fn labels(&self) -> std::str::Split<'_, char> {
         self.host().split('.')
@@ -132,14 +145,7 @@ impl<'a> RegistryPattern<'a> {
             Cow::Owned(path) => Cow::Owned(path[skip..].to_owned()),
         };
         // A malformed glob does not drop the key: it just never matches.
-        let (host, port) = shape.split(host_port);
-        Ok(RegistryPattern {
-            literal: shape.literal_host(&host),
-            host_port: Cow::Borrowed(host_port),
-            path,
-            host,
-            port,
-        })
+        Ok(RegistryPattern::from_scan(host_port, &shape, path))
     }
 
     /// `host[:port]`.
@@ -1277,11 +1283,8 @@ mod tests {
         fn one_pass_url_scan_agrees_with_go(key in "[a1:@/?#%*+\\[\\] \x01.\u{e9}]{0,12}") {
             let expected = url_host_path_oracle(&key)
                 .map(|(host, path)| RegistryPattern::new(Cow::Borrowed(host), path));
-            let scanned = go_url_host_path(&key).map(|(host_port, shape, path)| {
-                let (host, port) = shape.split(host_port);
-                let literal = shape.literal_host(&host);
-                RegistryPattern { host_port: Cow::Borrowed(host_port), path, host, port, literal }
-            });
+            let scanned = go_url_host_path(&key)
+                .map(|(host_port, shape, path)| RegistryPattern::from_scan(host_port, &shape, path));
             proptest::prop_assert_eq!(scanned, expected);
         }
     }

@@ -76,16 +76,19 @@ pub fn check_secret(
         // as the kubelet parses them (no user info).
         let declared =
             name.is_some_and(|name| settings.registries_served_by(name).next().is_some());
-        let servers: Vec<String> = decoded
-            .errors
-            .iter()
-            .filter(|_| !declared)
-            .filter_map(|e| e.key())
-            // A key with user info may hide a password in what Go parses as host or path.
-            .filter(|key| !key_may_hold_credentials(key))
-            .filter_map(|key| RegistryPattern::from_config_key(key).ok())
-            .map(|p| p.to_string())
-            .collect();
+        let servers: Vec<String> = if declared {
+            Vec::new()
+        } else {
+            decoded
+                .errors
+                .iter()
+                .filter_map(|e| e.key())
+                // A key with user info may hide a password in what Go parses as host or path.
+                .filter(|key| !key_may_hold_credentials(key))
+                .filter_map(|key| RegistryPattern::from_config_key(key).ok())
+                .map(|p| p.to_string())
+                .collect()
+        };
         return reject(
             subject,
             format!(
@@ -137,10 +140,10 @@ pub fn check_secret(
         if serving.iter().any(|i| !fallback(i)) {
             serving.retain(|i| !fallback(i));
         }
-        let usable: Vec<&RegistryPattern> = serving
+        let usable: Vec<usize> = serving
             .iter()
-            .filter(|&&i| unusable[i].is_none())
-            .filter_map(|&i| keys[i].as_ref().ok())
+            .copied()
+            .filter(|&i| unusable[i].is_none())
             .collect();
         if !usable.is_empty() {
             if let Some(partial) = partial_service(registry, &usable, &decoded, &keys) {
@@ -185,22 +188,29 @@ enum Content<'s> {
 
 /// The content the kubelet would read: `stringData` (as the API server merges it) over `data`.
 fn content<'s>(secret: &'s Object<'_>, format: Format) -> Content<'s> {
-    let pick = |data: &'s Option<PullSecretData<'_>>| {
-        data.as_ref().and_then(|d| match format {
-            Format::DockerConfigJson => d.docker_config_json.as_ref().map(|b| &*b.0),
-            Format::DockerCfg => d.docker_cfg.as_ref().map(|b| &*b.0),
-        })
-    };
-    if let Some(plain) = pick(&secret.string_data) {
+    if let Some(plain) = pick(&secret.string_data, format) {
         return Content::Bytes(Cow::Borrowed(plain));
     }
-    match pick(&secret.data) {
+    match pick(&secret.data, format) {
         None => Content::Missing,
         Some(encoded) => match dockerconfig::go_std_base64(encoded) {
             Some(bytes) => Content::Bytes(Cow::Owned(bytes)),
             None => Content::NotBase64,
         },
     }
+}
+
+/// The raw value of `format`'s key in `data` or `stringData`.
+fn pick<'s>(data: &'s Option<PullSecretData<'_>>, format: Format) -> Option<&'s [u8]> {
+    data.as_ref().and_then(|d| match format {
+        Format::DockerConfigJson => d.docker_config_json.as_ref().map(|b| &*b.0),
+        Format::DockerCfg => d.docker_cfg.as_ref().map(|b| &*b.0),
+    })
+}
+
+/// Whether the Secret holds `format`'s key, without decoding it.
+fn holds(secret: &Object<'_>, format: Format) -> bool {
+    pick(&secret.string_data, format).is_some() || pick(&secret.data, format).is_some()
 }
 
 /// A Secret of another type. The kubelet reads pull secrets only from the two pull-secret
@@ -222,13 +232,12 @@ fn other_type(
         .collect();
     let held: Vec<Format> = [Format::DockerConfigJson, Format::DockerCfg]
         .into_iter()
-        .filter(|&format| !matches!(content(secret, format), Content::Missing))
+        .filter(|&format| holds(secret, format))
         .collect();
     let declared_as = || {
         format!(
-            "is declared in the policy settings as a pull secret for {}, but is of type \
-             {secret_type}",
-            declared.join(" and ")
+            "{}, but is of type {secret_type}",
+            declared_for(declared.join(" and "))
         )
     };
     match (declared.is_empty(), held.first()) {
@@ -238,14 +247,11 @@ fn other_type(
             let fix = if subject.is_create() {
                 fix
             } else {
-                let namespace = subject
-                    .namespace
-                    .map(|ns| format!(" --namespace {ns}"))
-                    .unwrap_or_default();
                 format!(
-                    "delete it (`kubectl delete secret {}{namespace}`; its type cannot be \
-                     changed), then {}",
+                    "delete it (`kubectl delete secret {}{}`; its type cannot be changed), \
+                     then {}",
                     name.unwrap_or("<name>"),
+                    namespace_flag(subject),
                     fix_command(
                         &Subject {
                             create: true,
@@ -368,32 +374,36 @@ fn unusable_keys(
         .collect()
 }
 
-/// For an entry with a literal host that the secret's usable keys serve only in part (a key
-/// for one repository of a registry), what a Pod pulling the rest would miss. Serving part of a
-/// glob entry is what a secret for one of its registries does, and is not worth a warning.
+/// For an entry with a literal host that the secret's usable keys (indices into the keys)
+/// serve only in part (a key for one repository of a registry), what a Pod pulling the rest
+/// would miss. Serving part of a glob entry is what a secret for one of its registries does,
+/// and is not worth a warning.
 fn partial_service(
     registry: &Registry,
-    usable: &[&RegistryPattern],
+    usable: &[usize],
     decoded: &Decoded,
     keys: &[Result<RegistryPattern<'_>, KeyError>],
 ) -> Option<String> {
     let entry = registry.pattern();
-    if entry.has_glob() || usable.iter().any(|p| p.serves_all_of(entry)) {
+    let serves_all = |&i: &usize| keys[i].as_ref().is_ok_and(|p| p.serves_all_of(entry));
+    if entry.has_glob() || usable.iter().any(serves_all) {
         return None;
     }
-    let shown: Vec<String> = decoded
-        .entries
+    let shown: Vec<String> = usable
         .iter()
-        .zip(keys)
-        .filter(|(_, p)| p.as_ref().is_ok_and(|p| usable.contains(&p)))
-        .map(|(e, _)| show_key(&e.key))
+        .map(|&i| show_key(&decoded.entries[i].key))
         .collect();
     Some(format!(
-        "is declared in the policy settings as a pull secret for {entry}, but its registry key \
-         {} serves only part of it: Pods pulling other images of {entry} with it get no \
-         credentials from it",
+        "{}, but its registry key {} serves only part of it: Pods pulling other images of \
+         {entry} with it get no credentials from it",
+        declared_for(entry),
         shown.join(" and ")
     ))
+}
+
+/// The start of every finding about a secret the settings name for a registry.
+fn declared_for(registries: impl std::fmt::Display) -> String {
+    format!("is declared in the policy settings as a pull secret for {registries}")
 }
 
 fn misaligned(
@@ -418,9 +428,8 @@ fn misaligned(
         })
         .collect();
     format!(
-        "is declared in the policy settings as a pull secret for {}, but none of its registry \
-         keys serves that registry's images: it holds {}",
-        registry.pattern(),
+        "{}, but none of its registry keys serves that registry's images: it holds {}",
+        declared_for(registry.pattern()),
         held.join(", ")
     )
 }
@@ -484,10 +493,7 @@ fn fix_command(
             },
         ),
     };
-    let namespace = subject
-        .namespace
-        .map(|ns| format!(" --namespace {ns}"))
-        .unwrap_or_default();
+    let namespace = namespace_flag(subject);
     // On UPDATE the Secret exists, and `kubectl create` would refuse to overwrite it.
     let (verb, apply) = if subject.is_create() {
         ("write it with", "")
@@ -504,6 +510,14 @@ fn fix_command(
     )
 }
 
+/// ` --namespace <ns>` for a kubectl command about the subject, when it has one.
+fn namespace_flag(subject: &Subject<'_>) -> String {
+    subject
+        .namespace
+        .map(|ns| format!(" --namespace {ns}"))
+        .unwrap_or_default()
+}
+
 /// The server a fix names for a settings entry. A glob entry gets a placeholder: a key that
 /// is the glob would hand the credentials to every registry it matches.
 fn server_for(registry: &Registry) -> String {
@@ -518,11 +532,10 @@ fn server_for(registry: &Registry) -> String {
 /// `--docker-server` for a registry: the key kubectl writes is the value as given, except that
 /// Docker Hub's key must be the one the kubelet falls back to.
 fn server_flag_value(server: &str) -> String {
-    let unquoted = server.trim_matches('"');
-    if unquoted == crate::registry::DOCKER_HUB {
+    if server == crate::registry::DOCKER_HUB {
         "https://index.docker.io/v1/".into()
     } else {
-        unquoted.to_owned()
+        server.to_owned()
     }
 }
 
