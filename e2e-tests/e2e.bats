@@ -79,13 +79,13 @@ load helpers
   allowed
   evaluate pod-port-wrong.json
   allowed
-  warnings_have 'registry registry.local:5001 is not in the policy settings' 'did you mean registry.local:5000? (the port differs)'
+  warnings_have 'registry registry.local:5001 is not in the policy settings' 'did you mean registry.local:5000? (the port differs: the image has'
 }
 
 @test "a missing port is another registry, with a hint" {
   evaluate pod-port-missing.json
   allowed
-  warnings_have 'did you mean registry.local:5000? (the port differs)'
+  warnings_have 'did you mean registry.local:5000? (the port differs: the image has'
 }
 
 @test "a glob entry covers one DNS label per star" {
@@ -108,7 +108,7 @@ load helpers
   warnings_have 'registry my-private.registry.com is not in the policy settings' 'did you mean private.registry.com? (the host looks like a typo)'
   evaluate pod-near-miss-case.json
   allowed
-  warnings_have 'did you mean private.registry.com? (the host differs only in case'
+  warnings_have 'did you mean private.registry.com? (the host differs in case, and the kubelet compares hosts case-sensitively)'
 }
 
 @test "unlistedRegistries: reject refuses other registries, with near-miss hints" {

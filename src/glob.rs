@@ -147,56 +147,54 @@ fn class_char(pattern: &str) -> Option<(char, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
 
-    #[test]
-    fn go_filepath_match_cases() {
-        // Adapted from the table in Go's path/filepath match_test.go (no separators here).
-        let cases: &[(&str, &str, bool)] = &[
-            ("abc", "abc", true),
-            ("*", "abc", true),
-            ("*c", "abc", true),
-            ("a*", "a", true),
-            ("a*", "abc", true),
-            ("a*b*c*d*e*", "axbxcxdxe", true),
-            ("a*b?c*x", "abxbbxdbxebxczzx", true),
-            ("a*b?c*x", "abxbbxdbxebxczzy", false),
-            ("ab[c]", "abc", true),
-            ("ab[b-d]", "abc", true),
-            ("ab[e-g]", "abc", false),
-            ("ab[^c]", "abc", false),
-            ("ab[^b-d]", "abc", false),
-            ("ab[^e-g]", "abc", true),
-            ("a\\*b", "a*b", true),
-            ("a\\*b", "ab", false),
-            ("a?b", "a☺b", true),
-            ("a[^a]b", "a☺b", true),
-            ("a???b", "a☺b", false),
-            ("[a-ζ]*", "α", true),
-            ("*[a-ζ]", "A", false),
-            ("[\\-]", "-", true),
-            ("[x\\-]", "x", true),
-            ("[x\\-]", "-", true),
-            ("[x\\-]", "z", false),
-            ("[\\-x]", "a", false),
-            ("*x", "xxx", true),
-            ("", "", true),
-            ("", "a", false),
-            ("?", "", false),
-        ];
-        for &(pattern, name, want) in cases {
-            assert_eq!(matches(pattern, name), want, "{pattern:?} vs {name:?}");
-        }
+    // Adapted from the table in Go's path/filepath match_test.go (no separators here).
+    #[rstest]
+    #[case("abc", "abc", true)]
+    #[case("*", "abc", true)]
+    #[case("*c", "abc", true)]
+    #[case("a*", "a", true)]
+    #[case("a*", "abc", true)]
+    #[case("a*b*c*d*e*", "axbxcxdxe", true)]
+    #[case("a*b?c*x", "abxbbxdbxebxczzx", true)]
+    #[case("a*b?c*x", "abxbbxdbxebxczzy", false)]
+    #[case("ab[c]", "abc", true)]
+    #[case("ab[b-d]", "abc", true)]
+    #[case("ab[e-g]", "abc", false)]
+    #[case("ab[^c]", "abc", false)]
+    #[case("ab[^b-d]", "abc", false)]
+    #[case("ab[^e-g]", "abc", true)]
+    #[case("a\\*b", "a*b", true)]
+    #[case("a\\*b", "ab", false)]
+    #[case("a?b", "a☺b", true)]
+    #[case("a[^a]b", "a☺b", true)]
+    #[case("a???b", "a☺b", false)]
+    #[case("[a-ζ]*", "α", true)]
+    #[case("*[a-ζ]", "A", false)]
+    #[case("[\\-]", "-", true)]
+    #[case("[x\\-]", "x", true)]
+    #[case("[x\\-]", "-", true)]
+    #[case("[x\\-]", "z", false)]
+    #[case("[\\-x]", "a", false)]
+    #[case("*x", "xxx", true)]
+    #[case("", "", true)]
+    #[case("", "a", false)]
+    #[case("?", "", false)]
+    fn go_filepath_match_cases(#[case] pattern: &str, #[case] name: &str, #[case] matched: bool) {
+        assert_eq!(matches(pattern, name), matched);
     }
 
-    #[test]
-    fn malformed_patterns_match_nothing() {
-        for pattern in [
-            "[]a]", "[-]", "[x-]", "[\\-x", "\\", "[a-b-c]", "[", "[^", "[^bc", "a[",
-        ] {
-            assert!(!is_valid(pattern), "{pattern:?} should be malformed");
-            assert!(!matches(pattern, "a"), "{pattern:?}");
-            assert!(!matches(pattern, pattern), "{pattern:?}");
-        }
+    #[rstest]
+    fn malformed_patterns_match_nothing(
+        #[values(
+            "[]a]", "[-]", "[x-]", "[\\-x", "\\", "[a-b-c]", "[", "[^", "[^bc", "a["
+        )]
+        pattern: &str,
+    ) {
+        assert!(!is_valid(pattern));
+        assert!(!matches(pattern, "a"));
+        assert!(!matches(pattern, pattern));
     }
 
     #[test]

@@ -2,27 +2,41 @@
 //! private registry without an `imagePullSecrets` entry that serves that registry, and pull
 //! secrets the kubelet cannot use.
 //!
-//! Data flows one way: the admission request ([`workload`]) gives pod specs; their images are
-//! parsed as the container runtimes parse them ([`reference`](mod@reference)) and matched against the
-//! configured registries as the kubelet matches credential keys ([`registry`], [`glob`]);
-//! the checks ([`check`]) turn that into a [`verdict::Verdict`]. Pull secrets take the same
-//! road: their content is decoded as the kubelet decodes it ([`dockerconfig`]) and their keys
-//! matched with the same code ([`secret_check`]). [`review`] ties it together for one request,
-//! and [`entry`] speaks Kubewarden's JSON. Only `wapc_init` below touches waPC.
+//! Data flows one way: the admission request (`workload`) gives pod specs; their images are
+//! parsed as the container runtimes parse them (`reference`) and matched against the
+//! configured registries as the kubelet matches credential keys (`registry`, `glob`); the
+//! checks (`pod_check`) turn that into findings, which `render` words into a [`Verdict`]. Pull
+//! secrets take the same road: their content is read and decoded as the kubelet decodes it
+//! (`pull_secret`, `dockerconfig`) and their keys matched with the same code
+//! (`secret_check`). `review` ties it together for one request, and `entry` speaks
+//! Kubewarden's JSON.
+//!
+//! The checks are pure: no waPC and no host call below `entry`. What front ends may use is
+//! what this file exports; the wasm shell at the bottom only registers the waPC functions.
 
-pub mod check;
-pub mod dockerconfig;
-pub mod entry;
-pub mod glob;
-pub mod reference;
-pub mod registry;
-pub mod review;
-pub mod secret_check;
-pub mod settings;
-pub mod verdict;
-pub mod workload;
+mod docker_hub;
+mod dockerconfig;
+mod entry;
+mod glob;
+mod json_error;
+mod pod_check;
+mod pull_secret;
+mod reference;
+mod registry;
+mod render;
+mod review;
+mod secret_check;
+mod settings;
+mod verdict;
+mod workload;
 
-#[cfg(target_arch = "wasm32")]
+pub use entry::{validate, validate_settings};
+pub use settings::Settings;
+pub use verdict::Verdict;
+
+/// The policy module's waPC shell: `wasm32-wasip1` only, so that other wasm front ends (the
+/// troubleshooter page) link the checks without waPC's imports.
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
 mod guest {
     use kubewarden_policy_sdk::protocol_version_guest;
     use kubewarden_policy_sdk::wapc_guest::{CallResult, register_function};

@@ -33,12 +33,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// The registry of "familiar" names such as `nginx`.
-const DOCKER_HUB: &str = "docker.io";
-/// Docker Hub's legacy name ("the Docker Index"), canonicalised to [`DOCKER_HUB`].
-const LEGACY_DOCKER_HUB: &str = "index.docker.io";
-/// The namespace of Docker Hub's official images.
-const OFFICIAL_PREFIX: &str = "library/";
+use crate::docker_hub::{DOMAIN as DOCKER_HUB, INDEX as LEGACY_DOCKER_HUB, OFFICIAL_PREFIX};
+
 /// `RepositoryNameTotalLengthMax`. Since distribution/reference v0.6.0 (PR #9, 2024) only the
 /// path counts; before, `domain/path` did. We mirror the current rule.
 const MAX_PATH_LEN: usize = 255;
@@ -49,7 +45,7 @@ const MIN_DIGEST_HEX_LEN: usize = 32;
 
 /// A parsed, normalised image reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef<'a> {
+pub(crate) struct ImageRef<'a> {
     /// Registry `host[:port]` as written; `docker.io` for Docker Hub.
     domain: &'a str,
     /// Repository path without domain, tag or digest; `library/nginx` for `nginx`.
@@ -61,7 +57,7 @@ pub struct ImageRef<'a> {
 
 /// Why an image reference was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReferenceError {
+pub(crate) enum ReferenceError {
     /// The reference is the empty string.
     Empty,
     /// The reference is exactly 64 lower-case hex characters: an image id, not a name.
@@ -116,7 +112,7 @@ impl<'a> ImageRef<'a> {
     /// the whole name as a path, with an empty domain. The kubelet's credential lookup and the
     /// runtime's pull still take `foo_bar.com` as the registry, so that is what `domain()`
     /// returns; the path length is checked on `foo_bar.com/app`, as upstream does.
-    pub fn parse(image: &'a str) -> Result<ImageRef<'a>, ReferenceError> {
+    pub(crate) fn parse(image: &'a str) -> Result<ImageRef<'a>, ReferenceError> {
         use ReferenceError as E;
 
         if image.is_empty() {
@@ -204,48 +200,23 @@ impl<'a> ImageRef<'a> {
     }
 
     /// Registry `host[:port]` as written; `docker.io` for Docker Hub.
-    pub fn domain(&self) -> &str {
+    pub(crate) fn domain(&self) -> &'a str {
         self.domain
     }
 
-    /// The domain without its port; an IPv6 address keeps its brackets (`[::1]`).
-    pub fn host(&self) -> &str {
-        &self.domain[..self.host_len()]
-    }
-
-    /// The port of the domain, if any (`5000`).
-    pub fn port(&self) -> Option<&str> {
-        self.domain[self.host_len()..].strip_prefix(':')
-    }
-
     /// Repository path without domain, tag or digest (`library/nginx` for `nginx`).
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         &self.path
     }
 
     /// The tag as written, if any (the kubelet would default to `latest`, this does not).
-    pub fn tag(&self) -> Option<&str> {
+    pub(crate) fn tag(&self) -> Option<&str> {
         self.tag
     }
 
     /// The digest (`algorithm:hex`), if any.
-    pub fn digest(&self) -> Option<&str> {
+    pub(crate) fn digest(&self) -> Option<&str> {
         self.digest
-    }
-
-    /// Whether the image comes from Docker Hub (`docker.io`, `index.docker.io` or no registry).
-    pub fn is_docker_hub(&self) -> bool {
-        self.domain == DOCKER_HUB
-    }
-
-    /// Length of the host part of the domain: up to `]` for IPv6, else up to the first `:`.
-    fn host_len(&self) -> usize {
-        let d = self.domain;
-        if d.starts_with('[') {
-            d.find(']').map_or(d.len(), |i| i + 1)
-        } else {
-            d.find(':').unwrap_or(d.len())
-        }
     }
 }
 
@@ -414,6 +385,8 @@ fn validate_digest(digest: &str) -> Result<(), ReferenceError> {
 mod tests {
     use super::ReferenceError as E;
     use super::*;
+    use crate::registry::split_host_port;
+    use rstest::rstest;
 
     const HEX64: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
     const HEX_ID: &str = "1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a";
@@ -452,7 +425,7 @@ mod tests {
         let busybox = "sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa";
         let long_path = format!("{}a", "a/".repeat(127));
         vec![
-            // The brief's cases.
+            // The examples of the README and of the notes on normalisation.
             ok("nginx", "docker.io", "library/nginx"),
             ok_tag("myorg/app:1.2", "docker.io", "myorg/app", "1.2"),
             ok("index.docker.io/myorg/app", "docker.io", "myorg/app"),
@@ -896,7 +869,7 @@ mod tests {
                 &sha256,
             ),
             // Upstream reads a first component that is a valid path component but not a valid
-            // host as part of the path (empty domain); we keep it as the registry, as the
+            // host as part of the path (empty domain); it stays the registry here, as the
             // kubelet and runtimes use it.
             ok("foo_bar.com/x", "foo_bar.com", "x"),
             ok_tag("do__cker.io/a/b:1", "do__cker.io", "a/b", "1"),
@@ -925,7 +898,7 @@ mod tests {
     fn error_cases() -> Vec<(String, E)> {
         let e = |s: &str, err: E| (s.to_owned(), err);
         vec![
-            // The brief's cases.
+            // The examples of the README and of the notes on normalisation.
             e("docker/Docker", E::NameContainsUppercase),
             e("my_registry:5000/app", E::InvalidDomain),
             e(HEX_ID, E::HexIdentifier),
@@ -1091,20 +1064,34 @@ mod tests {
 
     #[test]
     fn reference_valid_cases() {
-        for (input, domain, path, tag, digest) in valid_cases() {
-            let r = ImageRef::parse(&input)
-                .unwrap_or_else(|e| panic!("{input:?} should parse, got {e:?}"));
-            assert_eq!(r.domain(), domain, "domain of {input:?}");
-            assert_eq!(r.path(), path, "path of {input:?}");
-            assert_eq!(r.tag(), tag.as_deref(), "tag of {input:?}");
-            assert_eq!(r.digest(), digest.as_deref(), "digest of {input:?}");
-            assert_eq!(
-                r.to_string(),
-                format!("{domain}/{path}"),
-                "display of {input:?}"
-            );
-            assert_eq!(r.is_docker_hub(), domain == "docker.io", "hub of {input:?}");
-        }
+        // Over a hundred upstream cases: every failing one is named, not only the first.
+        let failures: Vec<String> = valid_cases()
+            .into_iter()
+            .filter_map(|(input, domain, path, tag, digest)| {
+                let expected = (
+                    domain.to_owned(),
+                    path.clone(),
+                    tag,
+                    digest,
+                    format!("{domain}/{path}"),
+                );
+                match ImageRef::parse(&input) {
+                    Ok(r) => {
+                        let got = (
+                            r.domain().to_owned(),
+                            r.path().to_owned(),
+                            r.tag().map(str::to_owned),
+                            r.digest().map(str::to_owned),
+                            r.to_string(),
+                        );
+                        (got != expected)
+                            .then(|| format!("{input:?}: expected {expected:?}, got {got:?}"))
+                    }
+                    Err(e) => Some(format!("{input:?} should parse, got {e:?}")),
+                }
+            })
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]
@@ -1120,23 +1107,18 @@ mod tests {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
-    #[test]
-    fn reference_host_and_port() {
-        let cases: &[(&str, &str, Option<&str>)] = &[
-            ("nginx", "docker.io", None),
-            ("registry:5000/team/app", "registry", Some("5000")),
-            ("localhost/app", "localhost", None),
-            ("localhost:5000/app", "localhost", Some("5000")),
-            ("[::1]:5000/app", "[::1]", Some("5000")),
-            ("[::1]/app", "[::1]", None),
-            ("Private.Registry.com/app", "Private.Registry.com", None),
-            ("192.168.1.1:5000/repo", "192.168.1.1", Some("5000")),
-        ];
-        for &(input, host, port) in cases {
-            let r = ImageRef::parse(input).unwrap();
-            assert_eq!(r.host(), host, "host of {input:?}");
-            assert_eq!(r.port(), port, "port of {input:?}");
-        }
+    #[rstest]
+    #[case::docker_hub("nginx", "docker.io", "")]
+    #[case::port("registry:5000/team/app", "registry", "5000")]
+    #[case::localhost("localhost/app", "localhost", "")]
+    #[case::localhost_port("localhost:5000/app", "localhost", "5000")]
+    #[case::ipv6_port("[::1]:5000/app", "::1", "5000")]
+    #[case::ipv6("[::1]/app", "[::1]", "")]
+    #[case::case_kept("Private.Registry.com/app", "Private.Registry.com", "")]
+    #[case::ipv4_port("192.168.1.1:5000/repo", "192.168.1.1", "5000")]
+    fn domains_split_like_the_kubelet(#[case] input: &str, #[case] host: &str, #[case] port: &str) {
+        let r = ImageRef::parse(input).unwrap();
+        assert_eq!(split_host_port(r.domain()), (host, port));
     }
 
     #[test]
@@ -1186,7 +1168,6 @@ mod tests {
                 "{input:?}"
             );
             assert!(r.path().len() <= MAX_PATH_LEN);
-            assert!(r.host().len() <= r.domain().len());
         }
     }
 

@@ -7,14 +7,15 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::check::check_pod_spec;
+use crate::json_error;
+use crate::pod_check::review_pod_spec;
 use crate::secret_check::check_secret;
 use crate::settings::Settings;
-use crate::verdict::{Subject, Verdict};
+use crate::verdict::{Kind, SecretKind, Subject, Verdict};
 use crate::workload::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
 
 /// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`.
-pub fn review(payload: &[u8]) -> Verdict {
+pub(crate) fn review(payload: &[u8]) -> Verdict {
     let parsed: ValidationPayload<'_> = match serde_json::from_slice(payload) {
         Ok(parsed) => parsed,
         Err(_) => return unreadable(payload),
@@ -82,7 +83,7 @@ impl Checked {
 }
 
 /// Reviews a parsed request against validated settings.
-pub fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Verdict {
+fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Verdict {
     let Some(checked) = Checked::from_group_kind(&request.kind.group, &request.kind.kind) else {
         return Verdict::accept();
     };
@@ -113,18 +114,21 @@ pub fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Ve
         .as_deref()
         .or(metadata.and_then(|m| m.namespace.as_deref()))
         .filter(|n| !n.is_empty());
-    let subject = Subject {
-        kind: checked.name(),
-        name: name.map(Cow::Borrowed).or_else(|| {
-            metadata
-                .and_then(|m| m.generate_name.as_deref())
-                .map(|g| Cow::Owned(format!("{g}*")))
-        }),
-        namespace,
-        create,
-    };
+    let name_shown = name.map(Cow::Borrowed).or_else(|| {
+        metadata
+            .and_then(|m| m.generate_name.as_deref())
+            .map(|g| Cow::Owned(format!("{g}*")))
+    });
     let kind = match checked {
-        Checked::Secret => return check_secret(settings, &subject, name, object, old_object),
+        Checked::Secret => {
+            let subject = Subject {
+                kind: SecretKind,
+                name: name_shown,
+                namespace,
+                create,
+            };
+            return check_secret(settings, &subject, name, object, old_object);
+        }
         Checked::Workload(kind) => kind,
     };
     // A workload without a pod template has nothing to pull; the API server refuses it anyway.
@@ -132,7 +136,13 @@ pub fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Ve
         return Verdict::accept();
     };
     let old = old_object.and_then(|o| kind.pod_spec(o));
-    check_pod_spec(settings, kind, &subject, spec, old)
+    let subject = Subject {
+        kind,
+        name: name_shown,
+        namespace,
+        create,
+    };
+    review_pod_spec(settings, &subject, spec, old).verdict(settings)
 }
 
 /// Answers a payload that does not deserialize: accepted when it is of a kind the policy does
@@ -148,28 +158,9 @@ fn unreadable(payload: &[u8]) -> Verdict {
     let de = &mut serde_json::Deserializer::from_slice(payload);
     let error = match serde_path_to_error::deserialize::<_, ValidationPayload<'_>>(de) {
         Ok(_) => "unexpected content".to_owned(),
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = redact_values(&e.into_inner().to_string());
-            if path == "." {
-                inner
-            } else {
-                format!("{path}: {inner}")
-            }
-        }
+        Err(e) => json_error::located(e, true),
     };
     Verdict::reject(format!("cannot read the admission request: {error}"))
-}
-
-/// serde_json quotes the offending value in its messages (`invalid type: string "...",
-/// expected a map`). The value may be secret material, so it is cut out.
-fn redact_values(message: &str) -> String {
-    match (message.find('"'), message.rfind('"')) {
-        (Some(first), Some(last)) if first < last => {
-            format!("{}\"…\"{}", &message[..first], &message[last + 1..])
-        }
-        _ => message.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -276,17 +267,5 @@ mod tests {
             }
             assert!(!same_bytes(&text[..len], &text[..len + 1]));
         }
-    }
-
-    #[test]
-    fn redaction() {
-        assert_eq!(
-            redact_values(r#"invalid type: string "hunter2", expected a map at line 1"#),
-            r#"invalid type: string "…", expected a map at line 1"#
-        );
-        assert_eq!(
-            redact_values("missing field `kind`"),
-            "missing field `kind`"
-        );
     }
 }

@@ -1,28 +1,116 @@
 //! The pull-secret check: would the kubelet decode this Secret, find credentials in it, and use
 //! them for the registries the settings declare it for?
 //!
-//! Pure, like the pod-spec check. Every message is built from registry keys, field names and
-//! Secret names; the credentials never leave [`crate::dockerconfig`].
+//! Pure, like the pod-spec check: findings out, as data, worded by `render::secret`. Findings
+//! hold registry keys only as [`ShownKey`]s; the credentials never leave `dockerconfig`.
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
-
-use crate::dockerconfig::{self, Decoded, Format, key_may_hold_credentials, show_key};
-use crate::registry::{KeyError, RegistryPattern};
+use crate::dockerconfig::{
+    self, DecodeError, Format, ShownKey, key_may_hold_credentials, show_key,
+};
+use crate::pull_secret::{self, Read, Unusable, Useless};
+use crate::registry::{NearMiss, RegistryKey};
 use crate::settings::{Registry, Settings};
-use crate::verdict::{Subject, Verdict};
-use crate::workload::{Object, PullSecretData};
+use crate::verdict::{SecretKind, Subject, Verdict};
+use crate::workload::Object;
 
-const POISON: &str = "A pull secret the kubelet cannot decode makes every image pull of every \
-                      Pod that references it fail, public images included";
+/// What the check found in one Secret.
+pub(crate) struct SecretReview<'r> {
+    pub(crate) subject: &'r Subject<'r, SecretKind>,
+    pub(crate) name: Option<&'r str>,
+    /// What rejects the Secret.
+    pub(crate) problems: Vec<Problem<'r>>,
+    pub(crate) warnings: Vec<Warning<'r>>,
+    /// How to write it right, when it is rejected.
+    pub(crate) fix: Fix,
+}
+
+impl SecretReview<'_> {
+    pub(crate) fn verdict(&self) -> Verdict {
+        crate::render::secret::verdict(self)
+    }
+}
+
+/// What makes a pull secret useless or harmful.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Problem<'r> {
+    /// A pull-secret type without its data key.
+    MissingKey {
+        format: Format,
+        secret_type: &'r str,
+    },
+    NotBase64 {
+        format: Format,
+    },
+    Empty {
+        format: Format,
+    },
+    /// Poison: the kubelet fails every pull of every Pod that references it.
+    Undecodable {
+        format: Format,
+        errors: Vec<DecodeError>,
+    },
+    Useless {
+        format: Format,
+        why: Useless,
+    },
+    Unusable(Unusable),
+    /// Declared for `registry`, but none of its keys serves that registry's images.
+    Misaligned {
+        registry: &'r Registry,
+        held: Vec<(ShownKey, Option<NearMiss>)>,
+    },
+    /// Declared for registries and holding a pull-secret key, but of a type the kubelet
+    /// does not read pull secrets from.
+    DeclaredOtherType {
+        declared: Vec<&'r Registry>,
+        secret_type: &'r str,
+        format: Format,
+    },
+}
+
+/// What works, but not the way its author may think.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Warning<'r> {
+    /// `auth` and `username`/`password` say different things; the kubelet uses `auth`.
+    AuthDisagrees { key: ShownKey },
+    /// An `http://` key: the scheme is ignored for matching and not a way to pull over HTTP.
+    HttpKey { key: ShownKey },
+    /// Declared for a literal registry entry, but its usable keys serve only part of it.
+    PartialService {
+        registry: &'r Registry,
+        keys: Vec<ShownKey>,
+    },
+    /// A key the kubelet cannot use, beside keys it can.
+    Unusable(Unusable),
+    /// Declared for registries, but of another type and holding no pull-secret key: maybe an
+    /// unrelated Secret that shares the name.
+    DeclaredOtherTypeWithoutKey {
+        declared: Vec<&'r Registry>,
+        secret_type: &'r str,
+    },
+    /// Not declared, of another type, holding a pull-secret key the kubelet will ignore.
+    IgnoredForItsType {
+        secret_type: &'r str,
+        format: Format,
+    },
+}
+
+/// The fix of a rejected Secret: write it with `kubectl create secret docker-registry` for
+/// `servers` (placeholders for the credentials, always).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fix {
+    pub(crate) servers: Vec<String>,
+    /// The Secret exists with another type, which cannot change: delete it first.
+    pub(crate) delete_first: bool,
+}
 
 /// Checks a Secret on CREATE or UPDATE. `name` is its `metadata.name`, which the settings
 /// refer to; `old` is the Secret before an UPDATE.
-pub fn check_secret(
-    settings: &Settings,
-    subject: &Subject<'_>,
-    name: Option<&str>,
-    secret: &Object<'_>,
+pub(crate) fn check_secret<'r>(
+    settings: &'r Settings,
+    subject: &'r Subject<'r, SecretKind>,
+    name: Option<&'r str>,
+    secret: &'r Object<'r>,
     old: Option<&Object<'_>>,
 ) -> Verdict {
     if !settings.validate_secrets() {
@@ -37,180 +125,174 @@ pub fn check_secret(
     {
         return Verdict::accept();
     }
-    let secret_type = secret.secret_type.as_deref().unwrap_or("Opaque");
-    let format = match secret_type {
-        "kubernetes.io/dockerconfigjson" => Format::DockerConfigJson,
-        "kubernetes.io/dockercfg" => Format::DockerCfg,
-        _ => return other_type(settings, subject, name, secret_type, secret),
+    review_secret(settings, subject, name, secret).verdict()
+}
+
+fn review_secret<'r>(
+    settings: &'r Settings,
+    subject: &'r Subject<'r, SecretKind>,
+    name: Option<&'r str>,
+    secret: &'r Object<'r>,
+) -> SecretReview<'r> {
+    let declared: Vec<&Registry> = name
+        .into_iter()
+        .flat_map(|name| settings.registries_served_by(name))
+        .collect();
+    let mut review = SecretReview {
+        subject,
+        name,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+        fix: Fix {
+            servers: declared.iter().map(|r| server_for(r)).collect(),
+            delete_first: false,
+        },
     };
-    let key = format.data_key();
-    let content = match content(secret, format) {
-        Content::Missing => {
-            return reject(
-                subject,
-                format!("has no {key}: a Secret of type {secret_type} must hold it"),
-                fix_command(subject, name, settings, Vec::new()),
-            );
+    let (format, content) = match pull_secret::read(secret) {
+        Read::OtherType { secret_type } => {
+            other_type(&mut review, declared, secret_type, secret);
+            return review;
         }
-        Content::NotBase64 => {
-            return reject(
-                subject,
-                format!("has a data[{key:?}] that is not base64"),
-                fix_command(subject, name, settings, Vec::new()),
-            );
+        Read::MissingKey {
+            format,
+            secret_type,
+        } => {
+            review.problems.push(Problem::MissingKey {
+                format,
+                secret_type,
+            });
+            return review;
         }
-        Content::Bytes(bytes) => bytes,
+        Read::NotBase64 { format } => {
+            review.problems.push(Problem::NotBase64 { format });
+            return review;
+        }
+        Read::Empty { format } => {
+            review.problems.push(Problem::Empty { format });
+            return review;
+        }
+        Read::Content { format, bytes } => (format, bytes),
     };
-    if content.is_empty() {
-        return reject(
-            subject,
-            format!("has an empty {key}, so the kubelet ignores the secret"),
-            fix_command(subject, name, settings, Vec::new()),
-        );
-    }
 
     let decoded = dockerconfig::decode(format, &content);
     if !decoded.errors.is_empty() {
-        let errors: Vec<String> = decoded.errors.iter().map(ToString::to_string).collect();
         // Servers for the fix: the registries the secret is declared for, else the broken keys
-        // as the kubelet parses them (no user info).
-        let declared =
-            name.is_some_and(|name| settings.registries_served_by(name).next().is_some());
-        let servers: Vec<String> = if declared {
-            Vec::new()
-        } else {
-            decoded
+        // as the kubelet parses them (no user info: a key with some may hide a password in
+        // what Go parses as host or path).
+        if declared.is_empty() {
+            review.fix.servers = decoded
                 .errors
                 .iter()
-                .filter_map(|e| e.key())
-                // A key with user info may hide a password in what Go parses as host or path.
+                .filter_map(DecodeError::key)
                 .filter(|key| !key_may_hold_credentials(key))
-                .filter_map(|key| RegistryPattern::from_config_key(key).ok())
-                .map(|p| p.to_string())
-                .collect()
-        };
-        return reject(
-            subject,
-            format!(
-                "cannot be decoded by the kubelet: in its {key}, {}. {POISON}",
-                errors.join("; ")
-            ),
-            fix_command(subject, name, settings, servers),
-        );
+                .filter_map(|key| RegistryKey::parse(key).ok())
+                .map(|k| k.to_string())
+                .collect();
+        }
+        review.problems.push(Problem::Undecodable {
+            format,
+            errors: decoded.errors,
+        });
+        return review;
+    }
+    if let Some(why) = pull_secret::useless(format, &decoded) {
+        review.problems.push(Problem::Useless { format, why });
+        return review;
     }
 
-    if let Some(problem) = useless_layout(format, &decoded) {
-        return reject(
-            subject,
-            problem,
-            fix_command(subject, name, settings, Vec::new()),
-        );
+    let keys = pull_secret::keys(&decoded);
+    for entry in &decoded.entries {
+        if entry.auth_disagrees {
+            review.warnings.push(Warning::AuthDisagrees {
+                key: show_key(&entry.key),
+            });
+        }
+        if entry.key.starts_with("http://") {
+            review.warnings.push(Warning::HttpKey {
+                key: show_key(&entry.key),
+            });
+        }
     }
-    let keys: Vec<Result<RegistryPattern<'_>, KeyError>> = decoded
-        .entries
-        .iter()
-        .map(|e| RegistryPattern::from_config_key(&e.key))
-        .collect();
     // Per key, why the kubelet cannot use it, if it cannot. Such keys sink the secret when
     // nothing else in it works, or when they are all it has for a registry it is declared for;
     // otherwise they are only worth a warning (a ~/.docker/config.json often has a few).
-    let unusable = unusable_keys(&decoded, &keys);
-    let mut reported = vec![false; unusable.len()];
-    let mut problems = Vec::new();
-    let mut warnings = suspicious(&decoded);
+    let mut unusable = pull_secret::unusable(&decoded, &keys);
     if unusable.iter().all(Option::is_some) {
-        problems.extend(unusable.iter().flatten().cloned());
-        reported.fill(true);
+        review.problems.extend(
+            unusable
+                .iter_mut()
+                .filter_map(Option::take)
+                .map(Problem::Unusable),
+        );
     }
     let mut misaligned_for: Vec<&Registry> = Vec::new();
-    for registry in name
-        .into_iter()
-        .flat_map(|name| settings.registries_served_by(name))
-    {
+    for registry in declared {
         let mut serving: Vec<usize> = (0..keys.len())
             .filter(|&i| {
                 keys[i]
                     .as_ref()
-                    .is_ok_and(|p| p.serves_some_of(registry.pattern()))
+                    .is_ok_and(|k| k.serves_some_of(registry.entry()))
             })
             .collect();
         // The kubelet falls back to the Docker Hub key only when no key matches the image:
         // a key for docker.io, even one without credentials, shadows it.
-        let fallback = |&i: &usize| keys[i].as_ref().is_ok_and(|p| p.is_docker_hub_index());
+        let fallback = |&i: &usize| keys[i].as_ref().is_ok_and(|k| k.is_docker_hub_index());
         if serving.iter().any(|i| !fallback(i)) {
             serving.retain(|i| !fallback(i));
         }
         let usable: Vec<usize> = serving
             .iter()
             .copied()
-            .filter(|&i| unusable[i].is_none())
+            .filter(|&i| keys[i].is_ok() && decoded.entries[i].has_credentials)
             .collect();
         if !usable.is_empty() {
-            if let Some(partial) = partial_service(registry, &usable, &decoded, &keys) {
-                warnings.push(format!("{subject} {partial}"));
+            let entry = registry.entry();
+            let serves_all = usable
+                .iter()
+                .any(|&i| keys[i].as_ref().is_ok_and(|k| k.serves_all_of(entry)));
+            // Serving part of a glob entry is what a secret for one of its registries does.
+            if !entry.has_glob() && !serves_all {
+                review.warnings.push(Warning::PartialService {
+                    registry,
+                    keys: usable
+                        .iter()
+                        .map(|&i| show_key(&decoded.entries[i].key))
+                        .collect(),
+                });
             }
             continue;
         }
         if serving.is_empty() {
-            problems.push(misaligned(registry, &decoded, &keys));
+            review.problems.push(Problem::Misaligned {
+                registry,
+                held: decoded
+                    .entries
+                    .iter()
+                    .zip(&keys)
+                    .map(|(e, key)| {
+                        let why = key
+                            .as_ref()
+                            .ok()
+                            .and_then(|k| k.near_miss_of(registry.entry()));
+                        (show_key(&e.key), why)
+                    })
+                    .collect(),
+            });
         }
         for &i in &serving {
-            if !reported[i] {
-                problems.extend(unusable[i].clone());
-                reported[i] = true;
-            }
+            review
+                .problems
+                .extend(unusable[i].take().map(Problem::Unusable));
         }
         misaligned_for.push(registry);
     }
-    for (problem, reported) in unusable.iter().zip(&reported) {
-        if let (Some(problem), false) = (problem, reported) {
-            warnings.push(format!("{subject} {problem}"));
-        }
+    review
+        .warnings
+        .extend(unusable.into_iter().flatten().map(Warning::Unusable));
+    if !misaligned_for.is_empty() {
+        review.fix.servers = misaligned_for.into_iter().map(server_for).collect();
     }
-
-    if problems.is_empty() {
-        return Verdict::Accept { warnings };
-    }
-    let servers = misaligned_for.into_iter().map(server_for).collect();
-    let message = format!(
-        "{subject} {}. To fix: {}.",
-        problems.join("; "),
-        fix_command(subject, name, settings, servers)
-    );
-    Verdict::Reject { message, warnings }
-}
-
-enum Content<'s> {
-    Missing,
-    NotBase64,
-    Bytes(Cow<'s, [u8]>),
-}
-
-/// The content the kubelet would read: `stringData` (as the API server merges it) over `data`.
-fn content<'s>(secret: &'s Object<'_>, format: Format) -> Content<'s> {
-    if let Some(plain) = pick(&secret.string_data, format) {
-        return Content::Bytes(Cow::Borrowed(plain));
-    }
-    match pick(&secret.data, format) {
-        None => Content::Missing,
-        Some(encoded) => match dockerconfig::go_std_base64(encoded) {
-            Some(bytes) => Content::Bytes(Cow::Owned(bytes)),
-            None => Content::NotBase64,
-        },
-    }
-}
-
-/// The raw value of `format`'s key in `data` or `stringData`.
-fn pick<'s>(data: &'s Option<PullSecretData<'_>>, format: Format) -> Option<&'s [u8]> {
-    data.as_ref().and_then(|d| match format {
-        Format::DockerConfigJson => d.docker_config_json.as_ref().map(|b| &*b.0),
-        Format::DockerCfg => d.docker_cfg.as_ref().map(|b| &*b.0),
-    })
-}
-
-/// Whether the Secret holds `format`'s key, without decoding it.
-fn holds(secret: &Object<'_>, format: Format) -> bool {
-    pick(&secret.string_data, format).is_some() || pick(&secret.data, format).is_some()
+    review
 }
 
 /// A Secret of another type. The kubelet reads pull secrets only from the two pull-secret
@@ -218,324 +300,46 @@ fn holds(secret: &Object<'_>, format: Format) -> bool {
 /// secret generic --from-file=.dockerconfigjson=...` writes) fails every pull it is meant for;
 /// other cases only get a warning, since the settings' names hold in every namespace and an
 /// unrelated Secret elsewhere may share one.
-fn other_type(
-    settings: &Settings,
-    subject: &Subject<'_>,
-    name: Option<&str>,
-    secret_type: &str,
+fn other_type<'r>(
+    review: &mut SecretReview<'r>,
+    declared: Vec<&'r Registry>,
+    secret_type: &'r str,
     secret: &Object<'_>,
-) -> Verdict {
-    let declared: Vec<String> = name
-        .into_iter()
-        .flat_map(|name| settings.registries_served_by(name))
-        .map(|r| r.pattern().to_string())
-        .collect();
-    let held: Vec<Format> = [Format::DockerConfigJson, Format::DockerCfg]
-        .into_iter()
-        .filter(|&format| holds(secret, format))
-        .collect();
-    let declared_as = || {
-        format!(
-            "{}, but is of type {secret_type}",
-            declared_for(declared.join(" and "))
-        )
-    };
+) {
+    let held = pull_secret::held_formats(secret);
     match (declared.is_empty(), held.first()) {
-        (false, Some(format)) => {
-            let fix = fix_command(subject, name, settings, Vec::new());
+        (false, Some(&format)) => {
             // The type of a Secret cannot change: an existing one must go first.
-            let fix = if subject.is_create() {
-                fix
-            } else {
-                format!(
-                    "delete it (`kubectl delete secret {}{}`; its type cannot be changed), \
-                     then {}",
-                    name.unwrap_or("<name>"),
-                    namespace_flag(subject),
-                    fix_command(
-                        &Subject {
-                            create: true,
-                            ..subject.clone()
-                        },
-                        name,
-                        settings,
-                        Vec::new()
-                    )
-                )
-            };
-            reject(
-                subject,
-                format!(
-                    "{}: the kubelet reads {} only from a Secret of type {}, so Pods that name \
-                     it in imagePullSecrets get no credentials from it",
-                    declared_as(),
-                    format.data_key(),
-                    format.secret_type()
-                ),
-                fix,
-            )
+            review.fix.delete_first = !review.subject.is_create();
+            review.problems.push(Problem::DeclaredOtherType {
+                declared,
+                secret_type,
+                format,
+            });
         }
-        (false, None) => Verdict::Accept {
-            warnings: vec![format!(
-                "{subject} {}: Pods that name it in imagePullSecrets get no credentials from it",
-                declared_as()
-            )],
-        },
-        (true, _) => Verdict::Accept {
-            warnings: held
-                .iter()
-                .map(|format| {
-                    format!(
-                        "{subject} holds {} but is of type {secret_type}: the kubelet ignores \
-                         it for image pulls unless its type is {}",
-                        format.data_key(),
-                        format.secret_type()
-                    )
-                })
-                .collect(),
-        },
-    }
-}
-
-/// Content that decodes but, as a whole, gives the kubelet no registry keys to use.
-fn useless_layout(format: Format, decoded: &Decoded) -> Option<String> {
-    let key = format.data_key();
-    match format {
-        Format::DockerConfigJson if !decoded.has_auths => {
-            let mut problem =
-                format!("has no `auths` in its {key}, so the kubelet finds no credentials in it");
-            if decoded.legacy_layout {
-                problem.push_str(
-                    ": its registry keys sit at the top level, as in the legacy .dockercfg \
-                     layout; put them under {\"auths\": {...}}",
-                );
-            } else if !decoded.ignored_top_level.is_empty() {
-                let _ = write!(
-                    problem,
-                    " ({} is ignored by the kubelet)",
-                    decoded.ignored_top_level.join(" and ")
-                );
-            }
-            Some(problem)
-        }
-        Format::DockerCfg if decoded.wrapped_in_auths => Some(
-            "holds the .dockerconfigjson layout (registry keys under `auths`) in a .dockercfg, \
-             where the kubelet reads `auths` as a registry name: use type \
-             kubernetes.io/dockerconfigjson with the key .dockerconfigjson"
-                .into(),
-        ),
-        _ if decoded.entries.is_empty() => Some(match format {
-            Format::DockerConfigJson => format!("has an empty `auths` in its {key}"),
-            Format::DockerCfg => format!("holds no registry keys in its {key}"),
+        (false, None) => review.warnings.push(Warning::DeclaredOtherTypeWithoutKey {
+            declared,
+            secret_type,
         }),
-        _ => None,
-    }
-}
-
-/// Per registry key, why the kubelet cannot use it (it drops the key, or finds no
-/// credentials under it), or `None` when it can.
-fn unusable_keys(
-    decoded: &Decoded,
-    keys: &[Result<RegistryPattern<'_>, KeyError>],
-) -> Vec<Option<String>> {
-    let with_fields = |fields: &[&str]| {
-        if fields.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} is ignored by the kubelet)", fields.join(" and "))
-        }
-    };
-    decoded
-        .entries
-        .iter()
-        .zip(keys)
-        .map(|(entry, pattern)| match pattern {
-            Err(error) => {
-                // The character may be part of a password.
-                let why = match error {
-                    KeyError::InvalidHostCharacter(_) if key_may_hold_credentials(&entry.key) => {
-                        "its host holds a character that no host may hold".to_owned()
-                    }
-                    _ => error.to_string(),
-                };
-                Some(format!(
-                    "has the registry key {}, which the kubelet drops because {why}",
-                    show_key(&entry.key)
-                ))
-            }
-            Ok(_) if !entry.has_credentials => Some(format!(
-                "has no credentials the kubelet uses for {}{}: give it `auth`, or `username` \
-                 and `password`",
-                show_key(&entry.key),
-                with_fields(&entry.ignored_fields)
-            )),
-            Ok(_) => None,
-        })
-        .collect()
-}
-
-/// For an entry with a literal host that the secret's usable keys (indices into the keys)
-/// serve only in part (a key for one repository of a registry), what a Pod pulling the rest
-/// would miss. Serving part of a glob entry is what a secret for one of its registries does,
-/// and is not worth a warning.
-fn partial_service(
-    registry: &Registry,
-    usable: &[usize],
-    decoded: &Decoded,
-    keys: &[Result<RegistryPattern<'_>, KeyError>],
-) -> Option<String> {
-    let entry = registry.pattern();
-    let serves_all = |&i: &usize| keys[i].as_ref().is_ok_and(|p| p.serves_all_of(entry));
-    if entry.has_glob() || usable.iter().any(serves_all) {
-        return None;
-    }
-    let shown: Vec<String> = usable
-        .iter()
-        .map(|&i| show_key(&decoded.entries[i].key))
-        .collect();
-    Some(format!(
-        "{}, but its registry key {} serves only part of it: Pods pulling other images of \
-         {entry} with it get no credentials from it",
-        declared_for(entry),
-        shown.join(" and ")
-    ))
-}
-
-/// The start of every finding about a secret the settings name for a registry.
-fn declared_for(registries: impl std::fmt::Display) -> String {
-    format!("is declared in the policy settings as a pull secret for {registries}")
-}
-
-fn misaligned(
-    registry: &Registry,
-    decoded: &Decoded,
-    keys: &[Result<RegistryPattern<'_>, KeyError>],
-) -> String {
-    let held: Vec<String> = decoded
-        .entries
-        .iter()
-        .map(|e| &*e.key)
-        .zip(keys)
-        .map(|(text, pattern)| {
-            let why = pattern
-                .as_ref()
-                .ok()
-                .and_then(|p| p.near_miss_of(registry.pattern()));
-            match why {
-                Some(why) => format!("{} ({why})", show_key(text)),
-                None => show_key(text),
-            }
-        })
-        .collect();
-    format!(
-        "{}, but none of its registry keys serves that registry's images: it holds {}",
-        declared_for(registry.pattern()),
-        held.join(", ")
-    )
-}
-
-/// Findings worth a warning: the secret works, but not the way its author may think.
-fn suspicious(decoded: &Decoded) -> Vec<String> {
-    let mut warnings = Vec::new();
-    for entry in &decoded.entries {
-        if entry.auth_disagrees {
-            let key = show_key(&entry.key);
-            warnings.push(format!(
-                "registry key {key} has both `auth` and `username`/`password`, and they \
-                 disagree: the kubelet uses `auth`"
-            ));
-        }
-        if entry.key.starts_with("http://") {
-            let key = show_key(&entry.key);
-            warnings.push(format!(
-                "registry key {key} starts with http://: the kubelet ignores the scheme when \
-                 matching images, and the runtime still pulls over HTTPS unless the node \
-                 configures the registry as insecure"
-            ));
+        (true, _) => {
+            review
+                .warnings
+                .extend(held.into_iter().map(|format| Warning::IgnoredForItsType {
+                    secret_type,
+                    format,
+                }))
         }
     }
-    warnings
-}
-
-fn reject(subject: &Subject<'_>, problem: String, fix: String) -> Verdict {
-    Verdict::reject(format!("{subject} {problem}. To fix: {fix}."))
-}
-
-/// The command that writes a correct pull secret for `servers` (by default, the registries the
-/// settings declare it for). Credentials are placeholders, always.
-fn fix_command(
-    subject: &Subject<'_>,
-    name: Option<&str>,
-    settings: &Settings,
-    mut servers: Vec<String>,
-) -> String {
-    if servers.is_empty()
-        && let Some(name) = name
-    {
-        servers = settings
-            .registries_served_by(name)
-            .map(server_for)
-            .collect();
-    }
-    // `kubectl create secret docker-registry` writes one registry key; a secret declared for
-    // several registries needs the others added to its .dockerconfigjson.
-    let (server, others) = match servers.as_slice() {
-        [] => ("<registry>".to_owned(), String::new()),
-        [first, rest @ ..] => (
-            server_flag_value(first),
-            if rest.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ", then add keys for {} to its .dockerconfigjson",
-                    rest.join(", ")
-                )
-            },
-        ),
-    };
-    let namespace = namespace_flag(subject);
-    // On UPDATE the Secret exists, and `kubectl create` would refuse to overwrite it.
-    let (verb, apply) = if subject.is_create() {
-        ("write it with", "")
-    } else {
-        (
-            "replace it with",
-            " --dry-run=client -o yaml | kubectl apply -f -",
-        )
-    };
-    format!(
-        "{verb} `kubectl create secret docker-registry {} --docker-server={server} \
-         --docker-username=<user> --docker-password=<password>{namespace}{apply}`{others}",
-        name.unwrap_or("<name>")
-    )
-}
-
-/// ` --namespace <ns>` for a kubectl command about the subject, when it has one.
-fn namespace_flag(subject: &Subject<'_>) -> String {
-    subject
-        .namespace
-        .map(|ns| format!(" --namespace {ns}"))
-        .unwrap_or_default()
 }
 
 /// The server a fix names for a settings entry. A glob entry gets a placeholder: a key that
 /// is the glob would hand the credentials to every registry it matches.
 fn server_for(registry: &Registry) -> String {
-    let pattern = registry.pattern();
-    if pattern.has_glob() {
-        format!("<the registry matching {pattern}>")
+    let entry = registry.entry();
+    if entry.has_glob() {
+        format!("<the registry matching {entry}>")
     } else {
-        pattern.to_string()
-    }
-}
-
-/// `--docker-server` for a registry: the key kubectl writes is the value as given, except that
-/// Docker Hub's key must be the one the kubelet falls back to.
-fn server_flag_value(server: &str) -> String {
-    if server == crate::registry::DOCKER_HUB {
-        "https://index.docker.io/v1/".into()
-    } else {
-        server.to_owned()
+        entry.to_string()
     }
 }
 
@@ -543,6 +347,7 @@ fn server_flag_value(server: &str) -> String {
 mod tests {
     use super::*;
     use base64::Engine as _;
+    use rstest::rstest;
 
     const SETTINGS: &str = r#"{"registries":[
         {"registry":"private.registry.com","pullSecrets":["regcred"]},
@@ -567,7 +372,7 @@ mod tests {
 
     fn check_as(name: &str, object_json: &str) -> Verdict {
         let object: Object = serde_json::from_str(object_json).unwrap();
-        let subject = Subject::for_test("Secret", true);
+        let subject = Subject::for_test(SecretKind, true);
         check_secret(&settings(SETTINGS), &subject, Some(name), &object, None)
     }
 
@@ -575,75 +380,52 @@ mod tests {
         format!(r#"{{"auth":"{}"}}"#, b64(user_pass))
     }
 
-    #[test]
-    fn aligned_secrets_pass() {
-        let ok = [
-            (
-                "regcred",
-                format!(r#"{{"private.registry.com":{}}}"#, auth("u:p")),
-            ),
-            (
-                "regcred",
-                format!(r#"{{"https://private.registry.com":{}}}"#, auth("u:p")),
-            ),
-            ("quay-my-org", format!(r#"{{"quay.io":{}}}"#, auth("u:p"))),
-            (
-                "local-creds",
-                format!(r#"{{"registry.local:5000":{}}}"#, auth("u:p")),
-            ),
-            (
-                "hub",
-                format!(r#"{{"https://index.docker.io/v1/":{}}}"#, auth("u:p")),
-            ),
-            (
-                "undeclared",
-                format!(r#"{{"anything.io":{}}}"#, auth("u:p")),
-            ),
-        ];
-        for (name, auths) in ok {
-            let v = check_as(name, &dockerconfigjson(&auths));
-            assert_eq!(v, Verdict::accept(), "{name} {auths}");
-        }
+    #[rstest]
+    #[case::host("regcred", "private.registry.com")]
+    #[case::scheme("regcred", "https://private.registry.com")]
+    #[case::host_of_a_path_entry("quay-my-org", "quay.io")]
+    #[case::port("local-creds", "registry.local:5000")]
+    #[case::docker_hub("hub", "https://index.docker.io/v1/")]
+    #[case::undeclared("undeclared", "anything.io")]
+    fn aligned_secrets_pass(#[case] name: &str, #[case] key: &str) {
+        let auths = format!(r#"{{"{key}":{}}}"#, auth("u:p"));
+        assert_eq!(check_as(name, &dockerconfigjson(&auths)), Verdict::accept());
+    }
+
+    #[rstest]
+    #[case::kubectl_default(
+        "regcred",
+        "https://index.docker.io/v1/",
+        "--docker-server is left out"
+    )]
+    #[case::port(
+        "local-creds",
+        "registry.local",
+        "the key has no port, the images port 5000"
+    )]
+    #[case::case("regcred", "Private.Registry.com", "differs in case")]
+    #[case::path("quay-my-org", "quay.io/other-org", "does not cover quay.io/my-org")]
+    #[case::registry_1("hub", "registry-1.docker.io", "never uses registry-1.docker.io")]
+    fn misaligned_secrets_name_the_trap(
+        #[case] name: &str,
+        #[case] key: &str,
+        #[case] fragment: &str,
+    ) {
+        let v = check_as(
+            name,
+            &dockerconfigjson(&format!(r#"{{"{key}":{}}}"#, auth("u:p"))),
+        );
+        let m = v.expect_rejected();
+        assert!(
+            m.contains("is declared in the policy settings as a pull secret for"),
+            "{m}"
+        );
+        assert!(m.contains(fragment), "{m}");
+        assert!(m.contains("kubectl create secret docker-registry"), "{m}");
     }
 
     #[test]
-    fn misaligned_secrets_name_the_trap() {
-        let cases = [
-            (
-                "regcred",
-                "https://index.docker.io/v1/",
-                "--docker-server is left out",
-            ),
-            (
-                "local-creds",
-                "registry.local",
-                "the key has no port, the images port 5000",
-            ),
-            ("regcred", "Private.Registry.com", "differs in case"),
-            (
-                "quay-my-org",
-                "quay.io/other-org",
-                "does not cover quay.io/my-org",
-            ),
-            (
-                "hub",
-                "registry-1.docker.io",
-                "never uses registry-1.docker.io",
-            ),
-        ];
-        for (name, key, fragment) in cases {
-            let v = check_as(
-                name,
-                &dockerconfigjson(&format!(r#"{{"{key}":{}}}"#, auth("u:p"))),
-            );
-            let m = v.expect_rejected();
-            assert!(
-                m.contains("is declared in the policy settings as a pull secret for"),
-                "{m}"
-            );
-            assert!(m.contains(fragment), "{key}: {m}");
-            assert!(m.contains("kubectl create secret docker-registry"), "{m}");
-        }
+    fn the_docker_hub_fix_names_the_key_the_kubelet_falls_back_to() {
         let v = check_as(
             "hub",
             &dockerconfigjson(r#"{"registry-1.docker.io":{"auth":"dTpw"}}"#),
@@ -666,43 +448,38 @@ mod tests {
         assert!(m.contains("--docker-server=r.io "), "{m}");
     }
 
-    #[test]
-    fn useless_secrets() {
-        let cases = [
-            (dockerconfigjson("{}"), "empty `auths`"),
-            (
-                format!(
-                    r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{}"}}}}"#,
-                    b64(r#"{"r.io":{"auth":"dTpw"}}"#)
-                ),
-                "legacy .dockercfg layout",
-            ),
-            (
-                dockerconfigjson(r#"{"r.io":{"identitytoken":"t"}}"#),
-                "(identitytoken is ignored by the kubelet)",
-            ),
-            (
-                format!(
-                    r#"{{"type":"kubernetes.io/dockercfg","data":{{".dockercfg":"{}"}}}}"#,
-                    b64(r#"{"auths":{"r.io":{"auth":"dTpw"}}}"#)
-                ),
-                "use type kubernetes.io/dockerconfigjson",
-            ),
-            (
-                dockerconfigjson(r#"{"r.io:abc":{"auth":"dTpw"}}"#),
-                "which the kubelet drops because its port is not a number",
-            ),
-            (
-                r#"{"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":""}}"#
-                    .into(),
-                "has an empty .dockerconfigjson",
-            ),
-        ];
-        for (object, fragment) in cases {
-            let v = check_as("x", &object);
-            let m = v.expect_rejected();
-            assert!(m.contains(fragment), "{object}: {m}");
-        }
+    #[rstest]
+    #[case::empty_auths(dockerconfigjson("{}"), "empty `auths`")]
+    #[case::legacy_layout(
+        format!(
+            r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{}"}}}}"#,
+            b64(r#"{"r.io":{"auth":"dTpw"}}"#)
+        ),
+        "legacy .dockercfg layout"
+    )]
+    #[case::identity_token(
+        dockerconfigjson(r#"{"r.io":{"identitytoken":"t"}}"#),
+        "(identitytoken is ignored by the kubelet)"
+    )]
+    #[case::dockercfg_wrapped(
+        format!(
+            r#"{{"type":"kubernetes.io/dockercfg","data":{{".dockercfg":"{}"}}}}"#,
+            b64(r#"{"auths":{"r.io":{"auth":"dTpw"}}}"#)
+        ),
+        "use type kubernetes.io/dockerconfigjson"
+    )]
+    #[case::dropped_key(
+        dockerconfigjson(r#"{"r.io:abc":{"auth":"dTpw"}}"#),
+        "which the kubelet drops because its port is not a number"
+    )]
+    #[case::empty_content(
+        r#"{"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":""}}"#.into(),
+        "has an empty .dockerconfigjson"
+    )]
+    fn useless_secrets(#[case] object: String, #[case] fragment: &str) {
+        let v = check_as("x", &object);
+        let m = v.expect_rejected();
+        assert!(m.contains(fragment), "{m}");
     }
 
     #[test]
@@ -738,15 +515,12 @@ mod tests {
         assert!(v.warnings()[0].contains("the kubelet ignores it for image pulls"));
     }
 
-    #[test]
-    fn other_secrets_pass_untouched() {
-        for object in [
-            r#"{"type":"Opaque","data":{"password":"aHVudGVyMg=="}}"#,
-            r#"{"type":"kubernetes.io/service-account-token","data":{"token":"eHl6"}}"#,
-            r#"{"data":{"x":"eHl6"}}"#,
-        ] {
-            assert_eq!(check_as("app-config", object), Verdict::accept());
-        }
+    #[rstest]
+    #[case::opaque(r#"{"type":"Opaque","data":{"password":"aHVudGVyMg=="}}"#)]
+    #[case::token(r#"{"type":"kubernetes.io/service-account-token","data":{"token":"eHl6"}}"#)]
+    #[case::no_type(r#"{"data":{"x":"eHl6"}}"#)]
+    fn other_secrets_pass_untouched(#[case] object: &str) {
+        assert_eq!(check_as("app-config", object), Verdict::accept());
     }
 
     #[test]
@@ -765,7 +539,7 @@ mod tests {
         // On UPDATE the type cannot change: the fix deletes first.
         let object: Object = serde_json::from_str(&opaque).unwrap();
         let old: Object = serde_json::from_str(r#"{"type":"Opaque"}"#).unwrap();
-        let subject = Subject::for_test("Secret", false);
+        let subject = Subject::for_test(SecretKind, false);
         let v = check_secret(
             &settings(SETTINGS),
             &subject,
@@ -784,20 +558,24 @@ mod tests {
         assert!(v.warnings()[0].contains("is of type kubernetes.io/basic-auth: Pods that name it in imagePullSecrets get no credentials from it"), "{v:?}");
     }
 
-    #[test]
-    fn unusable_keys_beside_working_ones_only_warn() {
-        for extra in [
+    #[rstest]
+    fn unusable_keys_beside_working_ones_only_warn(
+        #[values(
             r#""other.io":{}"#,
             r#""acr.io":{"identitytoken":"t"}"#,
-            r#""registry.io:abc":{"auth":"dTpw"}"#,
-        ] {
-            let auths = format!(r#"{{"private.registry.com":{},{extra}}}"#, auth("u:p"));
-            for name in ["regcred", "undeclared"] {
-                let v = check_as(name, &dockerconfigjson(&auths));
-                assert!(v.is_allowed(), "{name} {auths}: {v:?}");
-                assert_eq!(v.warnings().len(), 1, "{v:?}");
-            }
-        }
+            r#""registry.io:abc":{"auth":"dTpw"}"#
+        )]
+        extra: &str,
+        #[values("regcred", "undeclared")] name: &str,
+    ) {
+        let auths = format!(r#"{{"private.registry.com":{},{extra}}}"#, auth("u:p"));
+        let v = check_as(name, &dockerconfigjson(&auths));
+        assert!(v.is_allowed(), "{v:?}");
+        assert_eq!(v.warnings().len(), 1, "{v:?}");
+    }
+
+    #[test]
+    fn an_unusable_key_that_is_all_a_declared_registry_has_fails_it() {
         // ... but when the only key for the declared registry is unusable, the secret fails it.
         let auths = format!(
             r#"{{"private.registry.com":{{"identitytoken":"t"}},"other.io":{}}}"#,
@@ -823,7 +601,7 @@ mod tests {
             let object: Object = serde_json::from_str(&json).unwrap();
             check_secret(
                 &s,
-                &Subject::for_test("Secret", true),
+                &Subject::for_test(SecretKind, true),
                 Some(name),
                 &object,
                 None,
@@ -880,17 +658,14 @@ mod tests {
         assert!(check_as("hub", &dockerconfigjson(&auths)).is_allowed());
     }
 
-    #[test]
-    fn keys_that_may_hold_credentials_show_none() {
-        for (key, hidden) in [
-            ("robot:S3crtPw%40private.registry.com", "S3crtPw"),
-            ("robot:S3^crtPw/x@private.registry.com", "^"),
-        ] {
-            let auths = format!(r#"{{"{key}":{}}}"#, auth("u:p"));
-            let v = check_as("undeclared", &dockerconfigjson(&auths));
-            let text = format!("{:?} {:?}", v.message(), v.warnings());
-            assert!(!text.contains(hidden) && !text.contains("robot"), "{text}");
-        }
+    #[rstest]
+    #[case::escaped_at("robot:S3crtPw%40private.registry.com", "S3crtPw")]
+    #[case::slash_before_at("robot:S3^crtPw/x@private.registry.com", "^")]
+    fn keys_that_may_hold_credentials_show_none(#[case] key: &str, #[case] hidden: &str) {
+        let auths = format!(r#"{{"{key}":{}}}"#, auth("u:p"));
+        let v = check_as("undeclared", &dockerconfigjson(&auths));
+        let text = format!("{:?} {:?}", v.message(), v.warnings());
+        assert!(!text.contains(hidden) && !text.contains("robot"), "{text}");
     }
 
     #[test]
@@ -903,7 +678,7 @@ mod tests {
             serde_json::from_str(&opaque).unwrap(),
             serde_json::from_str(&opaque).unwrap(),
         );
-        let subject = Subject::for_test("Secret", false);
+        let subject = Subject::for_test(SecretKind, false);
         let v = check_secret(
             &settings(SETTINGS),
             &subject,
@@ -936,7 +711,7 @@ mod tests {
         let (bad_json, other_json) = (dockerconfigjson("{}"), dockerconfigjson(r#"{"a":{}}"#));
         let bad: Object = serde_json::from_str(&bad_json).unwrap();
         let old: Object = serde_json::from_str(&bad_json).unwrap();
-        let subject = Subject::for_test("Secret", false);
+        let subject = Subject::for_test(SecretKind, false);
         let s = settings(SETTINGS);
         assert!(check_secret(&s, &subject, Some("x"), &bad, Some(&old)).is_allowed());
         let other: Object = serde_json::from_str(&other_json).unwrap();
@@ -951,7 +726,7 @@ mod tests {
         );
         let json = dockerconfigjson(&format!(r#"{{"a.example.com":{}}}"#, auth("u:p")));
         let object: Object = serde_json::from_str(&json).unwrap();
-        let subject = Subject::for_test("Secret", true);
+        let subject = Subject::for_test(SecretKind, true);
         let v = check_secret(&s, &subject, Some("shared"), &object, None);
         let m = v.expect_rejected();
         assert!(m.contains("pull secret for b.example.com"), "{m}");
@@ -971,7 +746,7 @@ mod tests {
         let s = settings(r#"{"validateSecrets":false}"#);
         let bad_json = dockerconfigjson("{}");
         let bad: Object = serde_json::from_str(&bad_json).unwrap();
-        let subject = Subject::for_test("Secret", true);
+        let subject = Subject::for_test(SecretKind, true);
         assert!(check_secret(&s, &subject, Some("x"), &bad, None).is_allowed());
     }
 }

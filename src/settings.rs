@@ -6,13 +6,14 @@
 
 use serde::Deserialize;
 
+use crate::json_error;
 use crate::reference::ImageRef;
-use crate::registry::RegistryPattern;
+use crate::registry::{NearMiss, RegistryEntry};
 
 /// What to do with images from registries the settings do not list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
-pub enum UnlistedRegistries {
+pub(crate) enum UnlistedRegistries {
     /// They are public: no pull secret is needed.
     #[default]
     Allow,
@@ -25,7 +26,7 @@ pub enum UnlistedRegistries {
 /// ServiceAccount's pull secrets at creation, which this policy cannot see from the template.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
-pub enum TemplatesWithoutPullSecrets {
+pub(crate) enum TemplatesWithoutPullSecrets {
     /// Reject, naming the ServiceAccount: the template should say which secret it relies on.
     #[default]
     Reject,
@@ -66,7 +67,7 @@ impl TryFrom<String> for TemplatesWithoutPullSecrets {
 /// The settings as written by the user (camelCase, unknown fields refused).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RawSettings {
+pub(crate) struct RawSettings {
     #[serde(default)]
     registries: Vec<RawRegistry>,
     #[serde(default)]
@@ -91,28 +92,28 @@ struct RawRegistry {
 
 /// A registry the cluster knows about, and the Secrets that serve it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registry {
-    pattern: RegistryPattern<'static>,
+pub(crate) struct Registry {
+    entry: RegistryEntry,
     pull_secrets: Vec<String>,
     /// Index in the settings as written, so messages list registries in the user's order.
     position: usize,
 }
 
 impl Registry {
-    pub fn pattern(&self) -> &RegistryPattern<'static> {
-        &self.pattern
+    pub(crate) fn entry(&self) -> &RegistryEntry {
+        &self.entry
     }
 
     /// Any one of these serves the registry; empty means node credentials serve it.
-    pub fn pull_secrets(&self) -> &[String] {
+    pub(crate) fn pull_secrets(&self) -> &[String] {
         &self.pull_secrets
     }
 
-    pub fn needs_pull_secret(&self) -> bool {
+    pub(crate) fn needs_pull_secret(&self) -> bool {
         !self.pull_secrets.is_empty()
     }
 
-    pub fn is_served_by(&self, secret: &str) -> bool {
+    pub(crate) fn is_served_by(&self, secret: &str) -> bool {
         self.pull_secrets.iter().any(|s| s == secret)
     }
 }
@@ -150,37 +151,33 @@ impl Settings {
             return Err("the settings must be a JSON object".into());
         }
         let de = &mut serde_json::Deserializer::from_slice(json);
-        let raw: RawSettings = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." {
-                inner.to_string()
-            } else {
-                format!("{path}: {inner}")
-            }
-        })?;
+        let raw: RawSettings =
+            serde_path_to_error::deserialize(de).map_err(|e| json_error::located(e, false))?;
         Settings::try_from(raw)
     }
 
     /// The entry that governs `image`: the most specific one that covers it.
-    pub fn registry_for(&self, image: &ImageRef<'_>) -> Option<&Registry> {
-        self.registries.iter().find(|r| r.pattern.covers(image))
+    pub(crate) fn registry_for(&self, image: &ImageRef<'_>) -> Option<&Registry> {
+        self.registries.iter().find(|r| r.entry.covers(image))
     }
 
-    /// Most specific first.
-    pub fn registries(&self) -> &[Registry] {
-        &self.registries
+    /// A registry entry whose host `image`'s almost is, with the reason, for an image that no
+    /// entry covers: the most specific first.
+    pub(crate) fn near_miss(&self, image: &ImageRef<'_>) -> Option<(&Registry, NearMiss)> {
+        self.registries
+            .iter()
+            .find_map(|r| r.entry.near_miss_of_image(image).map(|n| (r, n)))
     }
 
     /// The registries in the order the settings list them, as users recognise them.
-    pub fn listed_registries(&self) -> Vec<String> {
+    pub(crate) fn listed_registries(&self) -> Vec<String> {
         let mut listed: Vec<&Registry> = self.registries.iter().collect();
         listed.sort_by_key(|r| r.position);
-        listed.iter().map(|r| r.pattern.to_string()).collect()
+        listed.iter().map(|r| r.entry.to_string()).collect()
     }
 
     /// The registries a Secret of this name is declared for.
-    pub fn registries_served_by<'s>(
+    pub(crate) fn registries_served_by<'s>(
         &'s self,
         secret: &'s str,
     ) -> impl Iterator<Item = &'s Registry> + 's {
@@ -189,16 +186,16 @@ impl Settings {
             .filter(move |r| r.is_served_by(secret))
     }
 
-    pub fn unlisted_registries(&self) -> UnlistedRegistries {
+    pub(crate) fn unlisted_registries(&self) -> UnlistedRegistries {
         self.unlisted_registries
     }
 
-    pub fn templates_without_pull_secrets(&self) -> TemplatesWithoutPullSecrets {
+    pub(crate) fn templates_without_pull_secrets(&self) -> TemplatesWithoutPullSecrets {
         self.templates_without_pull_secrets
     }
 
     /// Whether pull secrets themselves are checked when they are written.
-    pub fn validate_secrets(&self) -> bool {
+    pub(crate) fn validate_secrets(&self) -> bool {
         self.validate_secrets
     }
 }
@@ -210,9 +207,9 @@ impl TryFrom<RawSettings> for Settings {
         let mut registries: Vec<Registry> = Vec::with_capacity(raw.registries.len());
         // Settings are read again with every request: field names are formatted only on error.
         for (i, entry) in raw.registries.into_iter().enumerate() {
-            let pattern = RegistryPattern::from_setting(&entry.registry)
+            let pattern = RegistryEntry::from_setting(&entry.registry)
                 .map_err(|e| format!("registries[{i}].registry: `{}` {e}", entry.registry))?;
-            if let Some(j) = registries.iter().position(|r| r.pattern == pattern) {
+            if let Some(j) = registries.iter().position(|r| r.entry == pattern) {
                 return Err(format!(
                     "registries[{i}].registry: `{}` is listed twice (also as registries[{j}]); \
                      merge their pullSecrets into one entry",
@@ -227,13 +224,13 @@ impl TryFrom<RawSettings> for Settings {
                 }
             }
             registries.push(Registry {
-                pattern,
+                entry: pattern,
                 pull_secrets: entry.pull_secrets,
                 position: i,
             });
         }
         // Stable: among equally specific entries, the settings' order decides.
-        registries.sort_by(|a, b| a.pattern.specificity_cmp(&b.pattern));
+        registries.sort_by(|a, b| a.entry.specificity_cmp(&b.entry));
         Ok(Settings {
             registries,
             unlisted_registries: raw.unlisted_registries,
@@ -273,6 +270,7 @@ fn validate_secret_name(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
 
     fn parse(json: &str) -> Result<Settings, String> {
         Settings::from_json(json.as_bytes())
@@ -281,7 +279,7 @@ mod tests {
     #[test]
     fn defaults() {
         let s = parse("{}").unwrap();
-        assert!(s.registries().is_empty());
+        assert!(s.listed_registries().is_empty());
         assert_eq!(s.unlisted_registries(), UnlistedRegistries::Allow);
         assert_eq!(
             s.templates_without_pull_secrets(),
@@ -328,7 +326,7 @@ mod tests {
         );
         let served: Vec<_> = s
             .registries_served_by("regcred")
-            .map(|r| r.pattern().to_string())
+            .map(|r| r.entry().to_string())
             .collect();
         assert_eq!(served, ["private.registry.com"]);
     }
@@ -347,80 +345,155 @@ mod tests {
         assert_eq!(s.registry_for(&other).unwrap().pull_secrets(), ["quay-all"]);
     }
 
-    #[test]
-    fn errors_name_the_field() {
-        let cases = [
-            (r#"{"registry":[]}"#, "unknown field `registry`"),
-            (r#"{"registries":{}}"#, "registries: invalid type: map"),
-            (
-                r#"{"registries":[{"pullSecrets":[]}]}"#,
-                "missing field `registry`",
-            ),
-            (
-                r#"{"registries":[{"registry":"a.io","pullSecret":["x"]}]}"#,
-                "registries[0].pullSecret: unknown field `pullSecret`",
-            ),
-            (
-                r#"{"registries":[{"registry":"a.io","pullSecrets":[5]}]}"#,
-                "registries[0].pullSecrets[0]: invalid type: integer",
-            ),
-            (
-                r#"{"registries":[{"registry":"","pullSecrets":[]}]}"#,
-                "registries[0].registry: `` must not be empty",
-            ),
-            (
-                r#"{"registries":[{"registry":"https://a.io","pullSecrets":[]}]}"#,
-                "registries[0].registry: `https://a.io` must be a registry host",
-            ),
-            (
-                r#"{"registries":[{"registry":"a.io","pullSecrets":["Regcred"]}]}"#,
-                "registries[0].pullSecrets[0]: `Regcred` is not a valid Secret name",
-            ),
-            (
-                r#"{"registries":[{"registry":"a.io","pullSecrets":["x","x"]}]}"#,
-                "registries[0].pullSecrets[1]: `x` is listed twice",
-            ),
-            (
-                r#"{"registries":[{"registry":"a.io","pullSecrets":[""]}]}"#,
-                "registries[0].pullSecrets[0]: a Secret name must not be empty",
-            ),
-            (
-                r#"{"registries":[{"registry":"docker.io"},{"registry":"index.docker.io"}]}"#,
-                "registries[1].registry: `index.docker.io` is listed twice (also as registries[0])",
-            ),
-            (
-                r#"{"unlistedRegistries":"deny"}"#,
-                "unlistedRegistries: unknown value `deny`, expected `allow` or `reject`",
-            ),
-            (
-                r#"{"templatesWithoutPullSecrets":"allow"}"#,
-                "templatesWithoutPullSecrets: unknown value `allow`, expected `reject` or `warn`",
-            ),
-            (
-                r#"{"templatesWithoutPullSecrets":true}"#,
-                "templatesWithoutPullSecrets: invalid type: boolean `true`, expected a string",
-            ),
-            (
-                r#"{"validateSecrets":"no"}"#,
-                "validateSecrets: invalid type: string \"no\", expected a boolean",
-            ),
-            ("[]", "must be a JSON object"),
-            ("3", "must be a JSON object"),
-        ];
-        for (json, fragment) in cases {
-            let err = parse(json).unwrap_err();
-            assert!(err.contains(fragment), "{json}: {err}");
+    #[rstest]
+    #[case::unknown_field(r#"{"registry":[]}"#, "unknown field `registry`")]
+    #[case::registries_not_a_list(r#"{"registries":{}}"#, "registries: invalid type: map")]
+    #[case::registry_missing(r#"{"registries":[{"pullSecrets":[]}]}"#, "missing field `registry`")]
+    #[case::unknown_entry_field(
+        r#"{"registries":[{"registry":"a.io","pullSecret":["x"]}]}"#,
+        "registries[0].pullSecret: unknown field `pullSecret`"
+    )]
+    #[case::secret_not_a_string(
+        r#"{"registries":[{"registry":"a.io","pullSecrets":[5]}]}"#,
+        "registries[0].pullSecrets[0]: invalid type: integer"
+    )]
+    #[case::empty_registry(
+        r#"{"registries":[{"registry":"","pullSecrets":[]}]}"#,
+        "registries[0].registry: `` must not be empty"
+    )]
+    #[case::url(
+        r#"{"registries":[{"registry":"https://a.io","pullSecrets":[]}]}"#,
+        "registries[0].registry: `https://a.io` must be a registry host"
+    )]
+    #[case::secret_name(
+        r#"{"registries":[{"registry":"a.io","pullSecrets":["Regcred"]}]}"#,
+        "registries[0].pullSecrets[0]: `Regcred` is not a valid Secret name"
+    )]
+    #[case::secret_twice(
+        r#"{"registries":[{"registry":"a.io","pullSecrets":["x","x"]}]}"#,
+        "registries[0].pullSecrets[1]: `x` is listed twice"
+    )]
+    #[case::empty_secret(
+        r#"{"registries":[{"registry":"a.io","pullSecrets":[""]}]}"#,
+        "registries[0].pullSecrets[0]: a Secret name must not be empty"
+    )]
+    #[case::docker_hub_twice(
+        r#"{"registries":[{"registry":"docker.io"},{"registry":"index.docker.io"}]}"#,
+        "registries[1].registry: `index.docker.io` is listed twice (also as registries[0])"
+    )]
+    #[case::unlisted_value(
+        r#"{"unlistedRegistries":"deny"}"#,
+        "unlistedRegistries: unknown value `deny`, expected `allow` or `reject`"
+    )]
+    #[case::templates_value(
+        r#"{"templatesWithoutPullSecrets":"allow"}"#,
+        "templatesWithoutPullSecrets: unknown value `allow`, expected `reject` or `warn`"
+    )]
+    #[case::templates_type(
+        r#"{"templatesWithoutPullSecrets":true}"#,
+        "templatesWithoutPullSecrets: invalid type: boolean `true`, expected a string"
+    )]
+    #[case::validate_secrets_type(
+        r#"{"validateSecrets":"no"}"#,
+        "validateSecrets: invalid type: string \"no\", expected a boolean"
+    )]
+    #[case::array("[]", "must be a JSON object")]
+    #[case::number("3", "must be a JSON object")]
+    fn errors_name_the_field(#[case] json: &str, #[case] fragment: &str) {
+        let err = parse(json).unwrap_err();
+        assert!(err.contains(fragment), "{err}");
+    }
+
+    /// The fields serde reads for `T`, as its derived `Deserialize` names them to the
+    /// deserializer: a new setting is in this list without anyone writing it down.
+    fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+        struct Fields(&'static [&'static str]);
+        #[derive(Debug)]
+        struct Done;
+        impl std::fmt::Display for Done {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("done")
+            }
         }
+        impl std::error::Error for Done {}
+        impl serde::de::Error for Done {
+            fn custom<M: std::fmt::Display>(_: M) -> Done {
+                Done
+            }
+        }
+        impl<'de> serde::Deserializer<'de> for &mut Fields {
+            type Error = Done;
+            fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Done> {
+                Err(Done)
+            }
+            fn deserialize_struct<V: serde::de::Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Done> {
+                self.0 = fields;
+                Err(Done)
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+                bytes byte_buf option unit unit_struct newtype_struct seq tuple
+                tuple_struct map enum identifier ignored_any
+            }
+        }
+        let mut fields = Fields(&[]);
+        let _ = T::deserialize(&mut fields);
+        fields.0
     }
 
     #[test]
-    fn secret_names() {
-        for ok in ["regcred", "a", "reg-cred.v2", "0abc"] {
-            assert!(validate_secret_name(ok).is_ok(), "{ok}");
+    fn every_setting_has_a_question() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/questions-ui.yml");
+        let questions: serde_json::Value =
+            serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let variables = |questions: &serde_json::Value, key: &str| -> Vec<String> {
+            questions[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|q| q["variable"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let top = variables(&questions, "questions");
+        let settings = fields_of::<RawSettings>();
+        assert!(settings.len() >= 4, "{settings:?}");
+        for field in settings {
+            assert!(top.iter().any(|v| v == field), "no question for {field}");
         }
-        let long = "a".repeat(254);
-        for bad in ["-a", "a-", "a..b", "a_b", "A", "a b", long.as_str()] {
-            assert!(validate_secret_name(bad).is_err(), "{bad}");
+        let registries = questions["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["variable"] == "registries")
+            .unwrap();
+        let nested = variables(registries, "sequence_questions");
+        for field in fields_of::<RawRegistry>() {
+            assert!(
+                nested.iter().any(|v| v == field),
+                "no question for registries[].{field}"
+            );
         }
+    }
+
+    #[rstest]
+    fn valid_secret_names(#[values("regcred", "a", "reg-cred.v2", "0abc")] name: &str) {
+        assert!(validate_secret_name(name).is_ok());
+    }
+
+    #[rstest]
+    #[case::leading_dash("-a")]
+    #[case::trailing_dash("a-")]
+    #[case::empty_label("a..b")]
+    #[case::underscore("a_b")]
+    #[case::upper_case("A")]
+    #[case::space("a b")]
+    #[case::too_long(&"a".repeat(254))]
+    fn invalid_secret_names(#[case] name: &str) {
+        assert!(validate_secret_name(name).is_err());
     }
 }

@@ -16,13 +16,13 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn accept() -> Verdict {
+    pub(crate) fn accept() -> Verdict {
         Verdict::Accept {
             warnings: Vec::new(),
         }
     }
 
-    pub fn reject(message: impl Into<String>) -> Verdict {
+    pub(crate) fn reject(message: impl Into<String>) -> Verdict {
         Verdict::Reject {
             message: message.into(),
             warnings: Vec::new(),
@@ -44,7 +44,7 @@ impl Verdict {
     /// The rejection message of a verdict a test expects to be a rejection.
     #[cfg(test)]
     #[track_caller]
-    pub fn expect_rejected(&self) -> &str {
+    pub(crate) fn expect_rejected(&self) -> &str {
         self.message()
             .unwrap_or_else(|| panic!("expected a rejection: {self:?}"))
     }
@@ -56,24 +56,39 @@ impl Verdict {
     }
 }
 
-/// The object under review, as messages name it: `Deployment "web" in namespace "team-a"`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subject<'r> {
-    pub kind: &'static str,
-    /// `metadata.name`, or `generateName` followed by `*` for objects named by the server.
-    pub name: Option<Cow<'r, str>>,
-    pub namespace: Option<&'r str>,
-    /// CREATE (a new object) or UPDATE (an existing one).
-    pub create: bool,
+/// A kind of object, as messages name it.
+pub(crate) trait Kind: Copy {
+    fn name(self) -> &'static str;
 }
 
-impl Subject<'_> {
-    pub fn is_create(&self) -> bool {
+/// The kind of the Secrets the pull-secret check and the cluster lookups speak about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SecretKind;
+
+impl Kind for SecretKind {
+    fn name(self) -> &'static str {
+        "Secret"
+    }
+}
+
+/// The object under review, as messages name it: `Deployment "web" in namespace "team-a"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Subject<'r, K> {
+    pub(crate) kind: K,
+    /// `metadata.name`, or `generateName` followed by `*` for objects named by the server.
+    pub(crate) name: Option<Cow<'r, str>>,
+    pub(crate) namespace: Option<&'r str>,
+    /// CREATE (a new object) or UPDATE (an existing one).
+    pub(crate) create: bool,
+}
+
+impl<K: Kind> Subject<'_, K> {
+    pub(crate) fn is_create(&self) -> bool {
         self.create
     }
 
     /// `namespace "team-a"`, or `the object's namespace` when the request names none.
-    pub fn namespace_phrase(&self) -> String {
+    pub(crate) fn namespace_phrase(&self) -> String {
         match self.namespace {
             Some(ns) => format!("namespace {ns:?}"),
             None => "the object's namespace".into(),
@@ -81,7 +96,7 @@ impl Subject<'_> {
     }
 
     #[cfg(test)]
-    pub fn for_test(kind: &'static str, create: bool) -> Subject<'static> {
+    pub(crate) fn for_test(kind: K, create: bool) -> Subject<'static, K> {
         Subject {
             kind,
             name: Some(Cow::Borrowed("test")),
@@ -91,9 +106,9 @@ impl Subject<'_> {
     }
 }
 
-impl fmt::Display for Subject<'_> {
+impl<K: Kind> fmt::Display for Subject<'_, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.kind)?;
+        f.write_str(self.kind.name())?;
         if let Some(name) = &self.name {
             write!(f, " {name:?}")?;
         }

@@ -12,88 +12,88 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
+use crate::verdict::Kind;
+
 /// `{"request": ..., "settings": ...}`, what Kubewarden hands to `validate`. The settings stay
 /// raw JSON: they are the same for every request, so they are validated once and cached.
 #[derive(Debug, Deserialize)]
-pub struct ValidationPayload<'a> {
+pub(crate) struct ValidationPayload<'a> {
     #[serde(borrow)]
-    pub request: AdmissionRequest<'a>,
+    pub(crate) request: AdmissionRequest<'a>,
     #[serde(borrow)]
-    pub settings: Option<&'a RawValue>,
+    pub(crate) settings: Option<&'a RawValue>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AdmissionRequest<'a> {
+pub(crate) struct AdmissionRequest<'a> {
     #[serde(borrow, default)]
-    pub kind: GroupVersionKind<'a>,
+    pub(crate) kind: GroupVersionKind<'a>,
     #[serde(borrow, default)]
-    pub sub_resource: Option<Cow<'a, str>>,
+    pub(crate) namespace: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub namespace: Option<Cow<'a, str>>,
+    pub(crate) name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub name: Option<Cow<'a, str>>,
+    pub(crate) operation: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub operation: Option<Cow<'a, str>>,
+    pub(crate) object: Option<Object<'a>>,
     #[serde(borrow, default)]
-    pub object: Option<Object<'a>>,
-    #[serde(borrow, default)]
-    pub old_object: Option<Object<'a>>,
+    pub(crate) old_object: Option<Object<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct GroupVersionKind<'a> {
+pub(crate) struct GroupVersionKind<'a> {
     #[serde(borrow, default)]
-    pub group: Cow<'a, str>,
+    pub(crate) group: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub kind: Cow<'a, str>,
+    pub(crate) kind: Cow<'a, str>,
 }
 
 /// Only the kind of a request, for answering one whose object could not be read.
 #[derive(Debug, Deserialize)]
-pub struct KindOnly<'a> {
+pub(crate) struct KindOnly<'a> {
     #[serde(borrow)]
-    pub request: KindOnlyRequest<'a>,
+    pub(crate) request: KindOnlyRequest<'a>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct KindOnlyRequest<'a> {
+pub(crate) struct KindOnlyRequest<'a> {
     #[serde(borrow)]
-    pub kind: GroupVersionKind<'a>,
+    pub(crate) kind: GroupVersionKind<'a>,
 }
 
 /// Any Kubernetes object, read as far as the checks need.
 #[derive(Debug, Default, Deserialize)]
-pub struct Object<'a> {
+pub(crate) struct Object<'a> {
     #[serde(borrow, default)]
-    pub metadata: Option<Metadata<'a>>,
+    pub(crate) metadata: Option<Metadata<'a>>,
     #[serde(borrow, default)]
-    pub spec: Option<Spec<'a>>,
+    pub(crate) spec: Option<Spec<'a>>,
     /// A Secret's type.
     #[serde(rename = "type", borrow, default)]
-    pub secret_type: Option<Cow<'a, str>>,
+    pub(crate) secret_type: Option<Cow<'a, str>>,
     /// A Secret's data (base64), down to the two pull-secret keys.
     #[serde(borrow, default)]
-    pub data: Option<PullSecretData<'a>>,
+    pub(crate) data: Option<PullSecretData<'a>>,
     /// A Secret's `stringData` (plain text), which overrides `data` key by key.
     #[serde(rename = "stringData", borrow, default)]
-    pub string_data: Option<PullSecretData<'a>>,
+    pub(crate) string_data: Option<PullSecretData<'a>>,
 }
 
 /// The pull-secret keys of a Secret's `data` or `stringData`. Every other key is skipped
 /// without being read: Secrets can be large (Helm keeps releases in 1 MiB ones).
 #[derive(Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct PullSecretData<'a> {
+pub(crate) struct PullSecretData<'a> {
     #[serde(rename = ".dockerconfigjson", borrow, default)]
-    pub docker_config_json: Option<RawBytes<'a>>,
+    pub(crate) docker_config_json: Option<RawBytes<'a>>,
     #[serde(rename = ".dockercfg", borrow, default)]
-    pub docker_cfg: Option<RawBytes<'a>>,
+    pub(crate) docker_cfg: Option<RawBytes<'a>>,
 }
 
 /// A JSON string read as bytes: base64 and JSON content need no UTF-8 check of their own, and
 /// skipping it saves a pass over every pull secret.
 #[derive(Debug, PartialEq, Eq)]
-pub struct RawBytes<'a>(pub Cow<'a, [u8]>);
+pub(crate) struct RawBytes<'a>(pub Cow<'a, [u8]>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for RawBytes<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -127,60 +127,60 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawBytes<'a> {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Metadata<'a> {
+pub(crate) struct Metadata<'a> {
     #[serde(borrow, default)]
-    pub name: Option<Cow<'a, str>>,
+    pub(crate) name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub generate_name: Option<Cow<'a, str>>,
+    pub(crate) generate_name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub namespace: Option<Cow<'a, str>>,
+    pub(crate) namespace: Option<Cow<'a, str>>,
 }
 
 /// The union of a Pod spec, a workload spec and a CronJob spec.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Spec<'a> {
+pub(crate) struct Spec<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
-    pub containers: Vec<Container<'a>>,
+    pub(crate) containers: Vec<Container<'a>>,
     #[serde(borrow, default, deserialize_with = "null_as_default")]
-    pub init_containers: Vec<Container<'a>>,
+    pub(crate) init_containers: Vec<Container<'a>>,
     #[serde(borrow, default, deserialize_with = "null_as_default")]
-    pub ephemeral_containers: Vec<Container<'a>>,
+    pub(crate) ephemeral_containers: Vec<Container<'a>>,
     #[serde(borrow, default, deserialize_with = "null_as_default")]
-    pub image_pull_secrets: Vec<LocalObjectReference<'a>>,
+    pub(crate) image_pull_secrets: Vec<LocalObjectReference<'a>>,
     #[serde(borrow, default)]
-    pub service_account_name: Option<Cow<'a, str>>,
+    pub(crate) service_account_name: Option<Cow<'a, str>>,
     /// The deprecated alias the API server still fills in.
     #[serde(borrow, default)]
-    pub service_account: Option<Cow<'a, str>>,
+    pub(crate) service_account: Option<Cow<'a, str>>,
     /// Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController; and the
     /// Job spec inside a CronJob's `jobTemplate`.
     #[serde(borrow, default)]
-    pub template: Option<Box<Template<'a>>>,
+    pub(crate) template: Option<Box<Template<'a>>>,
     /// CronJob.
     #[serde(borrow, default)]
-    pub job_template: Option<Box<Template<'a>>>,
+    pub(crate) job_template: Option<Box<Template<'a>>>,
 }
 
 /// A pod template or a job template: both are `{metadata, spec}`.
 #[derive(Debug, Default, Deserialize)]
-pub struct Template<'a> {
+pub(crate) struct Template<'a> {
     #[serde(borrow, default)]
-    pub spec: Option<Spec<'a>>,
+    pub(crate) spec: Option<Spec<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Container<'a> {
+pub(crate) struct Container<'a> {
     #[serde(borrow, default)]
-    pub name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub image: Option<Cow<'a, str>>,
+    pub(crate) image: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct LocalObjectReference<'a> {
+pub(crate) struct LocalObjectReference<'a> {
     #[serde(borrow, default)]
-    pub name: Option<Cow<'a, str>>,
+    pub(crate) name: Option<Cow<'a, str>>,
 }
 
 fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -193,7 +193,7 @@ where
 
 /// The kinds whose pod specs the policy checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkloadKind {
+pub(crate) enum WorkloadKind {
     Pod,
     ReplicationController,
     Deployment,
@@ -207,7 +207,7 @@ pub enum WorkloadKind {
 impl WorkloadKind {
     /// The kind of a request, by API group and kind: a custom resource that happens to be
     /// called `Deployment` is not one.
-    pub fn from_group_kind(group: &str, kind: &str) -> Option<WorkloadKind> {
+    pub(crate) fn from_group_kind(group: &str, kind: &str) -> Option<WorkloadKind> {
         Some(match (group, kind) {
             ("", "Pod") => WorkloadKind::Pod,
             ("", "ReplicationController") => WorkloadKind::ReplicationController,
@@ -221,7 +221,35 @@ impl WorkloadKind {
         })
     }
 
-    pub fn name(self) -> &'static str {
+    /// Whether the object holds a pod template rather than a Pod: its Pods get their
+    /// ServiceAccount's pull secrets only when they are created.
+    pub(crate) fn is_template(self) -> bool {
+        self != WorkloadKind::Pod
+    }
+
+    /// Where the pod spec sits in the object, for messages that say what to edit.
+    pub(crate) fn pod_spec_path(self) -> &'static str {
+        match self {
+            WorkloadKind::Pod => "spec",
+            WorkloadKind::CronJob => "spec.jobTemplate.spec.template.spec",
+            _ => "spec.template.spec",
+        }
+    }
+
+    /// The pod spec of an object of this kind, if it has one.
+    pub(crate) fn pod_spec<'o, 'a>(self, object: &'o Object<'a>) -> Option<&'o Spec<'a>> {
+        let spec = object.spec.as_ref()?;
+        let template_spec = |spec: &'o Spec<'a>| spec.template.as_ref()?.spec.as_ref();
+        match self {
+            WorkloadKind::Pod => Some(spec),
+            WorkloadKind::CronJob => template_spec(spec.job_template.as_ref()?.spec.as_ref()?),
+            _ => template_spec(spec),
+        }
+    }
+}
+
+impl Kind for WorkloadKind {
+    fn name(self) -> &'static str {
         match self {
             WorkloadKind::Pod => "Pod",
             WorkloadKind::ReplicationController => "ReplicationController",
@@ -233,44 +261,18 @@ impl WorkloadKind {
             WorkloadKind::CronJob => "CronJob",
         }
     }
-
-    /// Whether the object holds a pod template rather than a Pod: its Pods get their
-    /// ServiceAccount's pull secrets only when they are created.
-    pub fn is_template(self) -> bool {
-        self != WorkloadKind::Pod
-    }
-
-    /// Where the pod spec sits in the object, for messages that say what to edit.
-    pub fn pod_spec_path(self) -> &'static str {
-        match self {
-            WorkloadKind::Pod => "spec",
-            WorkloadKind::CronJob => "spec.jobTemplate.spec.template.spec",
-            _ => "spec.template.spec",
-        }
-    }
-
-    /// The pod spec of an object of this kind, if it has one.
-    pub fn pod_spec<'o, 'a>(self, object: &'o Object<'a>) -> Option<&'o Spec<'a>> {
-        let spec = object.spec.as_ref()?;
-        let template_spec = |spec: &'o Spec<'a>| spec.template.as_ref()?.spec.as_ref();
-        match self {
-            WorkloadKind::Pod => Some(spec),
-            WorkloadKind::CronJob => template_spec(spec.job_template.as_ref()?.spec.as_ref()?),
-            _ => template_spec(spec),
-        }
-    }
 }
 
 /// Which list of a pod spec a container comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ContainerRole {
+pub(crate) enum ContainerRole {
     Init,
     App,
     Ephemeral,
 }
 
 impl ContainerRole {
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             ContainerRole::Init => "init container",
             ContainerRole::App => "container",
@@ -282,7 +284,7 @@ impl ContainerRole {
 impl<'a> Spec<'a> {
     /// Every container with its role, in the order the kubelet starts them: init containers,
     /// containers, then ephemeral containers.
-    pub fn all_containers(&self) -> impl Iterator<Item = (ContainerRole, &Container<'a>)> {
+    pub(crate) fn all_containers(&self) -> impl Iterator<Item = (ContainerRole, &Container<'a>)> {
         let tag = |role| move |c| (role, c);
         self.init_containers
             .iter()
@@ -296,7 +298,7 @@ impl<'a> Spec<'a> {
     }
 
     /// The names in `imagePullSecrets`, skipping empty ones as the kubelet does.
-    pub fn pull_secret_names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn pull_secret_names(&self) -> impl Iterator<Item = &str> {
         self.image_pull_secrets
             .iter()
             .filter_map(|r| r.name.as_deref())
@@ -304,7 +306,7 @@ impl<'a> Spec<'a> {
     }
 
     /// The ServiceAccount the Pods run as (`default` when none is named).
-    pub fn service_account(&self) -> &str {
+    pub(crate) fn service_account(&self) -> &str {
         self.service_account_name
             .as_deref()
             .or(self.service_account.as_deref())
@@ -316,40 +318,44 @@ impl<'a> Spec<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
 
     fn object(json: &str) -> Object<'_> {
         serde_json::from_str(json).unwrap()
     }
 
-    #[test]
-    fn pod_spec_of_every_kind() {
+    #[rstest]
+    fn pod_spec_of_every_kind(
+        #[values(
+            WorkloadKind::Pod,
+            WorkloadKind::Deployment,
+            WorkloadKind::ReplicaSet,
+            WorkloadKind::StatefulSet,
+            WorkloadKind::DaemonSet,
+            WorkloadKind::Job,
+            WorkloadKind::ReplicationController,
+            WorkloadKind::CronJob
+        )]
+        kind: WorkloadKind,
+    ) {
         let pod_spec = r#"{"containers":[{"name":"app","image":"nginx"}]}"#;
         let template = format!(r#"{{"template":{{"metadata":{{}},"spec":{pod_spec}}}}}"#);
-        let cases = [
-            (WorkloadKind::Pod, pod_spec.to_owned()),
-            (WorkloadKind::Deployment, template.clone()),
-            (WorkloadKind::ReplicaSet, template.clone()),
-            (WorkloadKind::StatefulSet, template.clone()),
-            (WorkloadKind::DaemonSet, template.clone()),
-            (WorkloadKind::Job, template.clone()),
-            (WorkloadKind::ReplicationController, template.clone()),
-            (
-                WorkloadKind::CronJob,
-                format!(r#"{{"schedule":"* * * * *","jobTemplate":{{"spec":{template}}}}}"#),
-            ),
-        ];
-        for (kind, spec) in cases {
-            let json = format!(r#"{{"kind":"{}","spec":{spec}}}"#, kind.name());
-            let obj = object(&json);
-            let spec = kind
-                .pod_spec(&obj)
-                .unwrap_or_else(|| panic!("{}", kind.name()));
-            let images: Vec<_> = spec
-                .all_containers()
-                .map(|(_, c)| c.image.as_deref().unwrap())
-                .collect();
-            assert_eq!(images, ["nginx"], "{}", kind.name());
-        }
+        let spec = match kind {
+            WorkloadKind::Pod => pod_spec.to_owned(),
+            WorkloadKind::CronJob => {
+                format!(r#"{{"schedule":"* * * * *","jobTemplate":{{"spec":{template}}}}}"#)
+            }
+            _ => template,
+        };
+        let json = format!(r#"{{"kind":"{}","spec":{spec}}}"#, kind.name());
+        let obj = object(&json);
+        let images: Vec<_> = kind
+            .pod_spec(&obj)
+            .unwrap()
+            .all_containers()
+            .map(|(_, c)| c.image.as_deref().unwrap())
+            .collect();
+        assert_eq!(images, ["nginx"]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The Kubewarden files must agree with each other and with the crate: one version, one set of
 //! rules, one settings form.
 
-use image_pull_secrets_policy::settings::Settings;
+use image_pull_secrets_policy::Settings;
 use serde_json::Value;
 
 fn yaml(path: &str) -> Value {

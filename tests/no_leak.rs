@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use image_pull_secrets_policy::entry::validate;
+use image_pull_secrets_policy::validate;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -1,249 +1,19 @@
-//! Pull-secret content (`.dockerconfigjson`, `.dockercfg`), decoded exactly as the kubelet
-//! decodes it (`pkg/credentialprovider/config.go`, Go's `encoding/json`).
-//!
-//! The result keeps no credential: only the registry keys and, per key, facts about the
-//! credentials (present or not, consistent or not). Whatever the policy reports is built from
-//! this, so a message cannot leak what was never kept.
-//!
-//! Go's decoder is emulated with serde visitors rather than `#[derive(Deserialize)]` because it
-//! differs from serde's in ways that decide the verdict: field names match case-insensitively,
-//! `null` leaves a field as it was, a value of the wrong type is an error only for declared
-//! fields, and an object key repeated overwrites the earlier one.
+//! Go's `encoding/json`, as the kubelet's decoding of a pull secret meets it, emulated with
+//! serde visitors rather than `#[derive(Deserialize)]` because it differs from serde's in ways
+//! that decide the verdict: field names match case-insensitively, `null` leaves a field as it
+//! was, a value of the wrong type is an error only for declared fields, an object key repeated
+//! overwrites the earlier one, and bytes that are not UTF-8 are read as U+FFFD.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use base64::Engine as _;
-use base64::alphabet::STANDARD;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// Which of the two pull-secret layouts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// `kubernetes.io/dockerconfigjson`: `{"auths": {"<key>": {entry}}}`.
-    DockerConfigJson,
-    /// `kubernetes.io/dockercfg`: the legacy `{"<key>": {entry}}`.
-    DockerCfg,
-}
-
-impl Format {
-    /// The data key the kubelet reads for this format.
-    pub fn data_key(self) -> &'static str {
-        match self {
-            Format::DockerConfigJson => ".dockerconfigjson",
-            Format::DockerCfg => ".dockercfg",
-        }
-    }
-
-    /// The Secret type the kubelet requires for this format.
-    pub fn secret_type(self) -> &'static str {
-        match self {
-            Format::DockerConfigJson => "kubernetes.io/dockerconfigjson",
-            Format::DockerCfg => "kubernetes.io/dockercfg",
-        }
-    }
-}
-
-/// A JSON value's type, for messages about values of the wrong type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JsonKind {
-    Null,
-    Bool,
-    Number,
-    String,
-    Array,
-    Object,
-}
-
-impl fmt::Display for JsonKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            JsonKind::Null => "null",
-            JsonKind::Bool => "a boolean",
-            JsonKind::Number => "a number",
-            JsonKind::String => "a string",
-            JsonKind::Array => "an array",
-            JsonKind::Object => "an object",
-        })
-    }
-}
-
-/// A reason the kubelet fails to decode the secret (and with it every pull of the Pod).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DecodeError {
-    /// Not JSON at all (the API server checks this, so only unvalidated input gets here).
-    Syntax { line: usize, column: usize },
-    /// The document is not a JSON object.
-    NotAnObject(JsonKind),
-    /// `auths` (or `HttpHeaders`) holds a value of the wrong type.
-    WrongTopLevelType {
-        field: &'static str,
-        found: JsonKind,
-    },
-    /// A value in `HttpHeaders` (a `map[string]string` to Go) is not a string.
-    HeaderNotString(JsonKind),
-    /// A registry key's entry is not an object.
-    EntryNotAnObject { key: String, found: JsonKind },
-    /// `username`, `password`, `email` or `auth` is not a string.
-    FieldNotString {
-        key: String,
-        field: &'static str,
-        found: JsonKind,
-    },
-    /// `auth` is not base64 (padded if it ends in `=`, unpadded otherwise).
-    AuthNotBase64 { key: String },
-    /// `auth` decodes to something without the `:` between user name and password.
-    AuthWithoutColon { key: String },
-}
-
-impl DecodeError {
-    /// The registry key the error is about, if any.
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            DecodeError::EntryNotAnObject { key, .. }
-            | DecodeError::FieldNotString { key, .. }
-            | DecodeError::AuthNotBase64 { key }
-            | DecodeError::AuthWithoutColon { key } => Some(key),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::Syntax { line, column } => {
-                write!(f, "it is not valid JSON (line {line}, column {column})")
-            }
-            DecodeError::NotAnObject(found) => {
-                write!(f, "it must be a JSON object, not {found}")
-            }
-            DecodeError::WrongTopLevelType { field, found } => {
-                write!(f, "`{field}` must be an object, not {found}")
-            }
-            DecodeError::HeaderNotString(found) => {
-                write!(
-                    f,
-                    "the values of `HttpHeaders` must be strings, not {found}"
-                )
-            }
-            DecodeError::EntryNotAnObject { key, found } => {
-                write!(
-                    f,
-                    "the entry for {} must be an object, not {found}",
-                    show_key(key)
-                )
-            }
-            DecodeError::FieldNotString { key, field, found } => write!(
-                f,
-                "`{field}` of {} must be a string, not {found}",
-                show_key(key)
-            ),
-            DecodeError::AuthNotBase64 { key } => write!(
-                f,
-                "`auth` of {} is not base64 (standard alphabet; it must end in `=` when padded)",
-                show_key(key)
-            ),
-            DecodeError::AuthWithoutColon { key } => write!(
-                f,
-                "`auth` of {} does not decode to username:password (no `:`)",
-                show_key(key)
-            ),
-        }
-    }
-}
-
-/// A registry key as messages show it: quoted, with any `user:password@` cut out, since a key
-/// is the one part of a secret a message may print. Everything before the last `@` (or `%40`,
-/// an escaped one that a hand-written key may hold) goes: a password may itself hold `/`, `?`,
-/// `#` or `://`, and no registry host or path holds `@`. Only the leading `http://` or
-/// `https://` that the kubelet reads as the scheme is kept.
-pub fn show_key(key: &str) -> String {
-    match user_info_end(key) {
-        Some(at) => {
-            let scheme = ["https://", "http://"]
-                .into_iter()
-                .find(|scheme| key.starts_with(scheme))
-                .unwrap_or("");
-            format!("{:?}", format!("{scheme}…{}", &key[at..]))
-        }
-        None => format!("{key:?}"),
-    }
-}
-
-/// Whether a registry key may hold a user name or password, so that no part of what precedes
-/// its `@` may be shown, not even a character.
-pub fn key_may_hold_credentials(key: &str) -> bool {
-    user_info_end(key).is_some()
-}
-
-/// Where the last `@` or `%40` of a key starts.
-fn user_info_end(key: &str) -> Option<usize> {
-    let escaped = key
-        .as_bytes()
-        .windows(3)
-        .rposition(|w| w[0] == b'%' && w[1] == b'4' && w[2] == b'0');
-    key.rfind('@').max(escaped)
-}
-
-/// What the kubelet learns from one registry key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry<'c> {
-    /// The key as written, borrowed from the content where it has no escapes.
-    pub key: Cow<'c, str>,
-    /// The kubelet ends up with a non-empty user name or password.
-    pub has_credentials: bool,
-    /// `auth` and `username`/`password` are both given and say different things (the kubelet
-    /// uses `auth`).
-    pub auth_disagrees: bool,
-    /// Fields the kubelet ignores that were present (`identitytoken`, `registrytoken`).
-    pub ignored_fields: Vec<&'static str>,
-    /// Tells most different keys apart without comparing them: keys are looked up among the
-    /// earlier ones to find repeats, and often share a long prefix (`registry-1.example.com`).
-    fingerprint: u32,
-}
-
-/// What the kubelet makes of a pull secret's content.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Decoded<'c> {
-    /// The registry keys, each once (a repeated key overwrites the earlier one), in the order
-    /// they first appear.
-    pub entries: Vec<Entry<'c>>,
-    /// Errors that make the kubelet refuse the secret. Empty when it decodes.
-    pub errors: Vec<DecodeError>,
-    /// `.dockerconfigjson`: an `auths` object was present (`null` counts as absent).
-    pub has_auths: bool,
-    /// `.dockerconfigjson` without `auths` whose top level holds objects: the legacy layout.
-    pub legacy_layout: bool,
-    /// `.dockercfg` with a top-level `auths` key: the `.dockerconfigjson` layout.
-    pub wrapped_in_auths: bool,
-    /// Top-level Docker client fields the kubelet ignores (`credsStore`, `credHelpers`).
-    pub ignored_top_level: Vec<&'static str>,
-}
-
-/// Decodes pull-secret content of `format`.
-pub fn decode(format: Format, content: &[u8]) -> Decoded<'_> {
-    let decoded = decode_utf8(format, content);
-    // Go's decoder reads each byte of invalid UTF-8 in a string, and each `\\u` escape of a
-    // lone UTF-16 surrogate, as U+FFFD and goes on, where serde_json stops: such content is read
-    // again, repaired (the error path only; outside strings the replacement is still a syntax
-    // error, as in Go).
-    let syntax_error = |d: &Decoded| {
-        d.errors
-            .iter()
-            .any(|e| matches!(e, DecodeError::Syntax { .. }))
-    };
-    if syntax_error(&decoded)
-        && let Some(repaired) = go_repair(content)
-    {
-        return decode_utf8(format, repaired.as_bytes()).into_owned();
-    }
-    decoded
-}
+use super::auth::{AuthError, inspect_auth};
+use super::{DecodeError, Decoded, Entry, Format, JsonKind};
 
 /// `content` as Go's decoder reads its strings, when that differs from what serde_json reads.
-fn go_repair(content: &[u8]) -> Option<String> {
+pub(super) fn repair(content: &[u8]) -> Option<String> {
     let text = match std::str::from_utf8(content) {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => Cow::Owned(go_replace_invalid_utf8(content)),
@@ -293,7 +63,7 @@ fn go_replace_lone_surrogates(text: &str) -> Option<String> {
     })
 }
 
-fn decode_utf8(format: Format, content: &[u8]) -> Decoded<'_> {
+pub(super) fn decode_utf8(format: Format, content: &[u8]) -> Decoded<'_> {
     let mut decoded = Decoded::default();
     let mut de = serde_json::Deserializer::from_slice(content);
     let top = TopLevel {
@@ -313,7 +83,7 @@ fn decode_utf8(format: Format, content: &[u8]) -> Decoded<'_> {
 
 /// `content` with each byte that is not part of valid UTF-8 replaced by U+FFFD, one per byte as
 /// Go's `utf8.DecodeRune` reads them (Rust's `from_utf8_lossy` may take several bytes as one).
-fn go_replace_invalid_utf8(content: &[u8]) -> String {
+pub(super) fn go_replace_invalid_utf8(content: &[u8]) -> String {
     let mut out = String::with_capacity(content.len() + 8);
     for chunk in content.utf8_chunks() {
         out.push_str(chunk.valid());
@@ -323,31 +93,6 @@ fn go_replace_invalid_utf8(content: &[u8]) -> String {
             .for_each(|_| out.push(char::REPLACEMENT_CHARACTER));
     }
     out
-}
-
-impl Decoded<'_> {
-    /// The same, with the registry keys copied out of the content.
-    fn into_owned(self) -> Decoded<'static> {
-        let entries = self
-            .entries
-            .into_iter()
-            .map(|e| Entry {
-                key: Cow::Owned(e.key.into_owned()),
-                has_credentials: e.has_credentials,
-                auth_disagrees: e.auth_disagrees,
-                ignored_fields: e.ignored_fields,
-                fingerprint: e.fingerprint,
-            })
-            .collect();
-        Decoded {
-            entries,
-            errors: self.errors,
-            has_auths: self.has_auths,
-            legacy_layout: self.legacy_layout,
-            wrapped_in_auths: self.wrapped_in_auths,
-            ignored_top_level: self.ignored_top_level,
-        }
-    }
 }
 
 /// Go's `encoding/json` field-name matching: case-insensitive, with the two non-ASCII letters
@@ -853,44 +598,6 @@ impl<'de> Visitor<'de> for Headers {
     }
 }
 
-enum AuthError {
-    NotBase64,
-    NoColon,
-}
-
-/// Go's `base64.StdEncoding` / `RawStdEncoding`: non-canonical trailing bits are accepted.
-const PADDED: GeneralPurpose = GeneralPurpose::new(
-    &STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
-        .with_decode_allow_trailing_bits(true),
-);
-const UNPADDED: GeneralPurpose = GeneralPurpose::new(
-    &STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
-        .with_decode_allow_trailing_bits(true),
-);
-
-/// Decodes base64 as Go's `StdEncoding` does, which skips `\r` and `\n` anywhere.
-pub fn go_std_base64(value: &[u8]) -> Option<Vec<u8>> {
-    decode_with(&PADDED, value)
-}
-
-fn decode_with(engine: &GeneralPurpose, value: &[u8]) -> Option<Vec<u8>> {
-    // Newlines are rare: look for them only when the plain decode fails.
-    engine.decode(value).ok().or_else(|| {
-        let stripped: Vec<u8> = value
-            .iter()
-            .copied()
-            .filter(|b| !matches!(b, b'\r' | b'\n'))
-            .collect();
-        (stripped.len() != value.len())
-            .then(|| engine.decode(stripped).ok())
-            .flatten()
-    })
-}
-
 /// A cheap hash of a registry key: FNV-1a's step, four bytes at a time. Keys of one length that
 /// differ in one word always hash apart, since each step is a bijection of the hash so far.
 fn fingerprint(key: &[u8]) -> u32 {
@@ -904,153 +611,9 @@ fn fingerprint(key: &[u8]) -> u32 {
         .fold(h, |h, &b| (h ^ u32::from(b)).wrapping_mul(PRIME))
 }
 
-/// What the kubelet makes of an entry's `auth`, given the entry's `username` and `password`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct AuthFacts {
-    /// The decoded user name or password is not empty.
-    has_credentials: bool,
-    /// `username` or `password` is given and differs from what `auth` holds.
-    disagrees: bool,
-}
-
-/// The kubelet's `decodeDockerConfigFieldAuth`: padded base64 when the (trimmed) value ends in
-/// `=`, unpadded otherwise; the result must hold the `:` between user name and password.
-///
-/// The decoded bytes are compared as they come out of the decoder and never stored, not even on
-/// the stack: nothing is left to leak, and nothing is copied (one `auth` per registry key, on
-/// every request for a pull secret).
-fn inspect_auth(auth: &str, username: &[u8], password: &[u8]) -> Result<AuthFacts, AuthError> {
-    let padded = auth.trim_end().ends_with('=');
-    let mut check = AuthCheck::new(username, password);
-    if decode_short(auth.as_bytes(), padded, |b| check.push(b)).is_none() {
-        // Anything unusual goes to the crate, which decides; start the comparison again.
-        let engine = if padded { &PADDED } else { &UNPADDED };
-        let decoded = decode_with(engine, auth.as_bytes()).ok_or(AuthError::NotBase64)?;
-        check = AuthCheck::new(username, password);
-        decoded.iter().for_each(|&b| check.push(b));
-    }
-    check.finish()
-}
-
-/// Compares a decoded `auth`, byte by byte, with `username:password`. The kubelet splits `auth`
-/// at its first `:` and compares the halves as byte strings; that is the same as comparing the
-/// whole with `username:password` when `username` holds no `:` (else they always differ).
-struct AuthCheck<'a> {
-    username: &'a [u8],
-    password: &'a [u8],
-    len: usize,
-    has_colon: bool,
-    /// Still equal to `username:password` so far; only looked at when either is given (most
-    /// secrets carry `auth` alone, and then there is nothing to compare).
-    matches: bool,
-}
-
-impl<'a> AuthCheck<'a> {
-    fn new(username: &'a [u8], password: &'a [u8]) -> AuthCheck<'a> {
-        let given = !username.is_empty() || !password.is_empty();
-        AuthCheck {
-            username,
-            password,
-            len: 0,
-            has_colon: false,
-            matches: given && !username.contains(&b':'),
-        }
-    }
-
-    fn push(&mut self, b: u8) {
-        self.has_colon |= b == b':';
-        if self.matches {
-            let (i, user_len) = (self.len, self.username.len());
-            let expected = match i.cmp(&user_len) {
-                std::cmp::Ordering::Less => Some(self.username[i]),
-                std::cmp::Ordering::Equal => Some(b':'),
-                std::cmp::Ordering::Greater => self.password.get(i - user_len - 1).copied(),
-            };
-            self.matches = expected == Some(b);
-        }
-        self.len += 1;
-    }
-
-    fn finish(self) -> Result<AuthFacts, AuthError> {
-        if !self.has_colon {
-            return Err(AuthError::NoColon);
-        }
-        let given = !self.username.is_empty() || !self.password.is_empty();
-        let whole = self.username.len() + 1 + self.password.len();
-        Ok(AuthFacts {
-            // `user:pass` with a `:` is longer than one byte exactly when either half is not empty.
-            has_credentials: self.len > 1,
-            disagrees: given && !(self.matches && self.len == whole),
-        })
-    }
-}
-
-/// The value of each base64 character (standard alphabet), or [`INVALID`].
-const INVALID: u8 = 0xff;
-const BASE64_VALUE: [u8; 256] = {
-    let mut table = [INVALID; 256];
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut i = 0;
-    while i < alphabet.len() {
-        table[alphabet[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
-
-/// Decodes a plain base64 value, the usual `auth`, handing each byte to `emit`: the base64
-/// crate's per-call setup and output buffer cost more than the decoding of such a short value.
-/// `None` hands anything else (bad characters, newlines, wrong padding) to the crate, which
-/// then decides; bytes already emitted are then to be forgotten. A property test checks that
-/// the two agree.
-fn decode_short(input: &[u8], padded: bool, mut emit: impl FnMut(u8)) -> Option<()> {
-    let body = if padded {
-        if !input.len().is_multiple_of(4) {
-            return None;
-        }
-        let pad = input.iter().rev().take_while(|&&b| b == b'=').count();
-        if pad > 2 {
-            return None;
-        }
-        &input[..input.len() - pad]
-    } else {
-        input
-    };
-    if body.len() % 4 == 1 {
-        return None;
-    }
-    let (groups, last) = body.as_chunks::<4>();
-    for group in groups {
-        let [a, b, c, d] = group.map(|ch| BASE64_VALUE[usize::from(ch)]);
-        // Values are below 64; INVALID has the top bits set.
-        if (a | b | c | d) & 0xc0 != 0 {
-            return None;
-        }
-        let bits = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-        emit((bits >> 16) as u8);
-        emit((bits >> 8) as u8);
-        emit(bits as u8);
-    }
-    // A short last group carries 12 or 18 bits: shift them to the top of 24.
-    if !last.is_empty() {
-        let mut bits = 0u32;
-        for &ch in last {
-            let v = BASE64_VALUE[usize::from(ch)];
-            if v == INVALID {
-                return None;
-            }
-            bits = bits << 6 | u32::from(v);
-        }
-        bits <<= 6 * (4 - last.len() as u32);
-        bits.to_be_bytes()[1..last.len()]
-            .iter()
-            .for_each(|&b| emit(b));
-    }
-    Some(())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::decode;
     use super::*;
 
     // Decoded borrows from its content: the tests keep theirs for good.
@@ -1065,94 +628,8 @@ mod tests {
         decode(Format::DockerCfg, content.to_owned().leak().as_bytes())
     }
 
-    fn b64(s: &str) -> String {
-        base64::engine::general_purpose::STANDARD.encode(s)
-    }
-
     fn entry(d: &Decoded<'static>, key: &str) -> Entry<'static> {
         d.entries.iter().find(|e| e.key == key).cloned().unwrap()
-    }
-
-    #[test]
-    fn well_formed() {
-        let d = json(&format!(
-            r#"{{"auths":{{"private.registry.com":{{"auth":"{}"}},
-                "https://index.docker.io/v1/":{{"username":"u","password":"p","email":"e"}}}}}}"#,
-            b64("user:pass")
-        ));
-        assert!(d.errors.is_empty(), "{:?}", d.errors);
-        assert!(d.has_auths);
-        assert_eq!(d.entries.len(), 2);
-        assert!(
-            d.entries
-                .iter()
-                .all(|e| e.has_credentials && !e.auth_disagrees)
-        );
-        let c = cfg(r#"{"registry.io":{"username":"u","password":"p"}}"#);
-        assert!(c.errors.is_empty() && !c.wrapped_in_auths);
-        assert!(entry(&c, "registry.io").has_credentials);
-    }
-
-    #[test]
-    fn auth_decoding_like_the_kubelet() {
-        // (auth, decodes) — cases after config_test.go's TestDecodeDockerConfigFieldAuth.
-        let padded = b64("foo:bar");
-        let unpadded = padded.trim_end_matches('=').to_owned();
-        let cases = [
-            (b64("foo:bar"), true),
-            (b64("foo:bar") + "\n", true),
-            (unpadded.clone(), true),
-            (b64("foo:"), true),
-            (b64(":bar"), true),
-            (b64("foobar"), false),          // no colon
-            ("Zm9vOmJhcg=".into(), false),   // wrong padding
-            ("Zm9v OmJhcg==".into(), false), // space
-            ("Zm9vOmJhcg--".into(), false),  // URL-safe alphabet
-            ("Zm9vOmJhc\ng==".into(), true), // Go skips newlines
-            (b64("a:b:c"), true),            // split at the first colon
-        ];
-        for (auth, ok) in cases {
-            let d = json(&format!(r#"{{"auths":{{"r.io":{{"auth":{auth:?}}}}}}}"#));
-            assert_eq!(d.errors.is_empty(), ok, "{auth:?}: {:?}", d.errors);
-        }
-        let d = json(&format!(
-            r#"{{"auths":{{"r.io":{{"auth":"{}"}}}}}}"#,
-            b64("nocolon")
-        ));
-        assert_eq!(
-            d.errors,
-            [DecodeError::AuthWithoutColon { key: "r.io".into() }]
-        );
-        let d = json(r#"{"auths":{"r.io":{"auth":"***"}}}"#);
-        assert_eq!(
-            d.errors,
-            [DecodeError::AuthNotBase64 { key: "r.io".into() }]
-        );
-    }
-
-    #[test]
-    fn credentials_presence_and_disagreement() {
-        let d = json(&format!(
-            r#"{{"auths":{{
-                "a.io":{{"identitytoken":"tok"}},
-                "b.io":{{"auth":"{}"}},
-                "c.io":{{"auth":"{}","username":"x","password":"y"}},
-                "d.io":{{"auth":"{}","username":"u","password":"p"}},
-                "e.io":null,
-                "f.io":{{"username":"u"}}}}}}"#,
-            b64(":"),
-            b64("u:p"),
-            b64("u:p")
-        ));
-        assert!(d.errors.is_empty());
-        let a = entry(&d, "a.io");
-        assert!(!a.has_credentials);
-        assert_eq!(a.ignored_fields, ["identitytoken"]);
-        assert!(!entry(&d, "b.io").has_credentials); // auth of ":" is empty credentials
-        assert!(entry(&d, "c.io").auth_disagrees);
-        assert!(!entry(&d, "d.io").auth_disagrees);
-        assert!(!entry(&d, "e.io").has_credentials);
-        assert!(entry(&d, "f.io").has_credentials);
     }
 
     #[test]
@@ -1284,99 +761,5 @@ mod tests {
         let d = cfg(r#"{"auths":{"registry.io":{"auth":"dTpw"}}}"#);
         assert!(d.wrapped_in_auths);
         assert!(!entry(&d, "auths").has_credentials);
-    }
-
-    fn short(input: &[u8], padded: bool) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
-        decode_short(input, padded, |b| out.push(b)).map(|()| out)
-    }
-
-    #[test]
-    fn auth_facts() {
-        let facts = |auth: &str, user: &str, pass: &str| {
-            inspect_auth(auth, user.as_bytes(), pass.as_bytes())
-                .map(|f| (f.has_credentials, f.disagrees))
-                .map_err(|e| matches!(e, AuthError::NoColon))
-        };
-        // dTpw is u:p, dTo= is u:, Ojo= is ::, dXA= is up (no colon).
-        assert_eq!(facts("dTpw", "", ""), Ok((true, false)));
-        assert_eq!(facts("dTpw", "u", "p"), Ok((true, false)));
-        assert_eq!(facts("dTpw", "u", ""), Ok((true, true)));
-        assert_eq!(facts("dTpw", "", "p"), Ok((true, true)));
-        assert_eq!(facts("dTpw", "u", "px"), Ok((true, true)));
-        assert_eq!(facts("dTpw", "ux", "p"), Ok((true, true)));
-        assert_eq!(facts("dTo=", "u", ""), Ok((true, false)));
-        assert_eq!(facts("Og==", "", ""), Ok((false, false)));
-        assert_eq!(facts("Og", "x", ""), Ok((false, true)));
-        // The first `:` splits: user `:`, password `:` can never be what `auth` says.
-        assert_eq!(facts("Ojo=", ":", ""), Ok((true, true)));
-        assert_eq!(facts("Ojo=", "", ":"), Ok((true, false)));
-        assert_eq!(facts("dXA=", "u", "p"), Err(true));
-        assert_eq!(facts("d*pw", "", ""), Err(false));
-        // Newlines are skipped by the fallback, which starts the comparison again.
-        assert_eq!(facts("dT\npw", "u", "p"), Ok((true, false)));
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn short_decoding_agrees_with_the_crate(input in "[A-Za-z0-9+/=\n*]{0,80}", padded: bool) {
-            let engine = if padded { &PADDED } else { &UNPADDED };
-            if let Some(decoded) = short(input.as_bytes(), padded) {
-                proptest::prop_assert_eq!(Some(decoded), engine.decode(&input).ok());
-            }
-        }
-
-        #[test]
-        fn short_decoding_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
-            let padded = base64::engine::general_purpose::STANDARD.encode(&bytes);
-            proptest::prop_assert_eq!(short(padded.as_bytes(), true), Some(bytes.clone()));
-            let unpadded = padded.trim_end_matches('=');
-            proptest::prop_assert_eq!(short(unpadded.as_bytes(), false), Some(bytes));
-        }
-
-        #[test]
-        fn auth_facts_agree_with_splitting(user in "[a-z:]{0,4}", pass in "[a-z:]{0,4}",
-                                           given_user in "[a-z:]{0,4}", given_pass in "[a-z:]{0,4}") {
-            let decoded = format!("{user}:{pass}");
-            let auth = base64::engine::general_purpose::STANDARD.encode(&decoded);
-            let (u, p) = decoded.split_once(':').unwrap();
-            let given = !given_user.is_empty() || !given_pass.is_empty();
-            let expected = AuthFacts {
-                has_credentials: !u.is_empty() || !p.is_empty(),
-                disagrees: given && (u != given_user || p != given_pass),
-            };
-            let facts = inspect_auth(&auth, given_user.as_bytes(), given_pass.as_bytes());
-            proptest::prop_assert_eq!(facts.ok(), Some(expected));
-        }
-    }
-
-    #[test]
-    fn keys_are_shown_without_user_info() {
-        assert_eq!(show_key("registry.io"), r#""registry.io""#);
-        assert_eq!(
-            show_key("https://user:hunter2@registry.io/v1/"),
-            r#""https://…@registry.io/v1/""#
-        );
-        assert_eq!(show_key("user:hunter2@registry.io"), r#""…@registry.io""#);
-        assert_eq!(show_key("user:pa/ss@registry.io"), r#""…@registry.io""#);
-        assert_eq!(
-            show_key("robot:hunter2hunter2://x@registry.io"),
-            r#""…@registry.io""#
-        );
-        assert_eq!(
-            show_key("http://robot:a://b@registry.io"),
-            r#""http://…@registry.io""#
-        );
-        assert_eq!(
-            show_key("robot:S3crtPw%40registry.io"),
-            r#""…%40registry.io""#
-        );
-        assert_eq!(show_key("a@b%40registry.io"), r#""…%40registry.io""#);
-        assert_eq!(show_key("a%40b@registry.io"), r#""…@registry.io""#);
-        assert!(!key_may_hold_credentials("registry.io:5000/team"));
-        assert_eq!(
-            show_key("https://u:p#x@registry.io"),
-            r#""https://…@registry.io""#
-        );
     }
 }
