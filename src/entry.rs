@@ -4,13 +4,15 @@
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 
+use crate::cluster::Cluster;
 use crate::review::review;
 use crate::settings::Settings;
 use crate::verdict::Verdict;
 
 /// `validate`: the Kubewarden ValidationResponse for a `{"request", "settings"}` payload.
-pub fn validate(payload: &[u8]) -> Vec<u8> {
-    let (accepted, message, warnings) = match review(payload) {
+/// `cluster` answers the lookups of `clusterLookups: true`; nothing is asked of it otherwise.
+pub fn validate(payload: &[u8], cluster: &dyn Cluster) -> Vec<u8> {
+    let (accepted, message, warnings) = match review(payload, cluster) {
         Verdict::Accept { warnings } => (true, None, warnings),
         Verdict::Reject { message, warnings } => (false, Some(message), warnings),
     };
@@ -74,6 +76,10 @@ mod tests {
                 .starts_with("unlistedRegistries: ")
         );
         assert_eq!(json(validate_settings(b"nope"))["valid"], false);
+    }
+
+    fn validate(payload: &[u8]) -> Vec<u8> {
+        super::validate(payload, &crate::cluster::NoCluster)
     }
 
     #[test]

@@ -14,11 +14,16 @@
 //! The checks are pure: no waPC and no host call below `entry`. What front ends may use is
 //! what this file exports; the wasm shell at the bottom only registers the waPC functions.
 
+mod cluster;
 mod docker_hub;
 mod dockerconfig;
 mod entry;
 mod glob;
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+mod host;
 mod json_error;
+mod keyring;
+mod lookups;
 mod pod_check;
 mod pull_secret;
 mod reference;
@@ -30,6 +35,7 @@ mod settings;
 mod verdict;
 mod workload;
 
+pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
 pub use entry::{validate, validate_settings};
 pub use settings::Settings;
 pub use verdict::Verdict;
@@ -41,8 +47,10 @@ mod guest {
     use kubewarden_policy_sdk::protocol_version_guest;
     use kubewarden_policy_sdk::wapc_guest::{CallResult, register_function};
 
+    use crate::host::Host;
+
     fn validate(payload: &[u8]) -> CallResult {
-        Ok(crate::entry::validate(payload))
+        Ok(crate::entry::validate(payload, &Host))
     }
 
     fn validate_settings(payload: &[u8]) -> CallResult {

@@ -1,10 +1,17 @@
 //! The pod-spec check: does every image that needs a pull secret reference one that serves it?
 //!
-//! Pure: the settings and a pod spec in, findings out, as data; `render::pod` words them.
+//! Pure: the settings, a pod spec and (with `clusterLookups`) what the lookups read in, and
+//! findings out, as data; `render::pod` words them.
 
+use crate::cluster::{LookupError, Resource};
+use crate::dockerconfig::{DecodeError, Format};
+use crate::keyring::{Ignored, PulledSecret, State};
+use crate::lookups::{Lookups, Source};
 use crate::reference::{ImageRef, ReferenceError};
 use crate::registry::NearMiss;
-use crate::settings::{Registry, Settings, TemplatesWithoutPullSecrets, UnlistedRegistries};
+use crate::settings::{
+    MissingPullSecrets, Registry, Settings, TemplatesWithoutPullSecrets, UnlistedRegistries,
+};
 use crate::verdict::{Subject, Verdict};
 use crate::workload::{ContainerRole, Spec, WorkloadKind};
 
@@ -12,11 +19,16 @@ use crate::workload::{ContainerRole, Spec, WorkloadKind};
 pub(crate) struct PodReview<'r> {
     pub(crate) subject: &'r Subject<'r, WorkloadKind>,
     pub(crate) spec: &'r Spec<'r>,
-    /// The names in `imagePullSecrets`, as the kubelet reads them.
+    /// The pull secrets the Pods use, as the kubelet reads the names.
     pub(crate) pull_secrets: Vec<&'r str>,
-    /// What rejects the object, in the order the kubelet starts the containers.
+    /// What the cluster lookups read, when they ran.
+    pub(crate) lookups: Option<&'r Lookups>,
+    /// What rejects the object: about the pull secrets first, then about each container in
+    /// the order the kubelet starts them.
+    pub(crate) secret_problems: Vec<SecretProblem<'r>>,
     pub(crate) problems: Vec<Problem<'r>>,
     /// What is worth saying without rejecting, in the same order.
+    pub(crate) secret_warnings: Vec<SecretProblem<'r>>,
     pub(crate) warnings: Vec<Warning<'r>>,
 }
 
@@ -45,12 +57,28 @@ pub(crate) enum Problem<'r> {
         domain: &'r str,
         near_miss: Option<(&'r Registry, NearMiss)>,
     },
-    /// The registry needs a pull secret and the pod spec references none of its secrets.
+    /// The registry needs a pull secret and the Pods reference none of its secrets.
     MissingSecret {
         at: At<'r>,
         domain: &'r str,
         registry: &'r Registry,
     },
+    /// The Pods reference secrets that may serve the registry, but the kubelet would find no
+    /// credentials for the image in any of them.
+    NotServed {
+        at: At<'r>,
+        domain: &'r str,
+        registry: &'r Registry,
+        candidates: Vec<Candidate<'r>>,
+    },
+}
+
+/// A referenced Secret that may serve a registry, and, per key of it that looks meant for the
+/// image (by index), why it misses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Candidate<'r> {
+    pub(crate) secret: &'r PulledSecret,
+    pub(crate) hints: Vec<(usize, NearMiss)>,
 }
 
 impl Problem<'_> {
@@ -58,7 +86,8 @@ impl Problem<'_> {
         match self {
             Problem::InvalidImage { at, .. }
             | Problem::Unlisted { at, .. }
-            | Problem::MissingSecret { at, .. } => at,
+            | Problem::MissingSecret { at, .. }
+            | Problem::NotServed { at, .. } => at,
         }
     }
 }
@@ -78,6 +107,60 @@ pub(crate) enum Warning<'r> {
     LeftToServiceAccount { at: At<'r>, registry: &'r Registry },
 }
 
+/// What the cluster lookups found wrong with the pull secrets themselves: a rejection, or
+/// under `missingPullSecrets` a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SecretProblem<'r> {
+    /// A referenced Secret that does not exist in the Pods' namespace.
+    SecretMissing { name: &'r str },
+    /// The ServiceAccount a template's Pods run as does not exist: they cannot be created.
+    ServiceAccountMissing { name: &'r str },
+    /// The policy may not read the objects (`names`) of this kind.
+    Unreadable {
+        resource: Resource,
+        names: Vec<&'r str>,
+        error: LookupError,
+    },
+    /// A referenced Secret the kubelet cannot decode.
+    Poison {
+        name: &'r str,
+        format: Format,
+        errors: &'r [DecodeError],
+    },
+    /// A referenced Secret the kubelet ignores.
+    Ignored { name: &'r str, why: &'r Ignored },
+}
+
+/// Whether reviewing `spec` against `old` judges anything: a CREATE always does; an UPDATE when
+/// an image is new or the pull secrets or the ServiceAccount changed. The cluster lookups run
+/// only then.
+pub(crate) fn judges_anything(spec: &Spec<'_>, old: Option<&Spec<'_>>) -> bool {
+    let pull_secrets: Vec<&str> = spec.pull_secret_names().collect();
+    let Some(old) = unchanged_secrets(spec, old, &pull_secrets) else {
+        return true;
+    };
+    spec.all_containers()
+        .filter_map(|(_, c)| c.image.as_deref().filter(|i| !i.is_empty()))
+        .any(|image| !has_image(old, image))
+}
+
+/// The old spec, when the pull secrets and the ServiceAccount stayed the same.
+fn unchanged_secrets<'o>(
+    spec: &Spec<'_>,
+    old: Option<&'o Spec<'o>>,
+    pull_secrets: &[&str],
+) -> Option<&'o Spec<'o>> {
+    old.filter(|old| {
+        same_names(old.pull_secret_names(), pull_secrets)
+            && old.service_account() == spec.service_account()
+    })
+}
+
+fn has_image(spec: &Spec<'_>, image: &str) -> bool {
+    spec.all_containers()
+        .any(|(_, c)| c.image.as_deref() == Some(image))
+}
+
 /// Checks the images of `spec`. On UPDATE (`old` is the previous pod spec) only what the
 /// update changes is judged: images that were not there before, or every image when the pull
 /// secrets or the ServiceAccount changed. An update that touches neither is accepted, so that
@@ -87,30 +170,49 @@ pub(crate) fn review_pod_spec<'r>(
     subject: &'r Subject<'r, WorkloadKind>,
     spec: &'r Spec<'r>,
     old: Option<&'r Spec<'r>>,
+    lookups: Option<&'r Lookups>,
 ) -> PodReview<'r> {
-    let pull_secrets: Vec<&str> = spec.pull_secret_names().collect();
-    // The old spec counts only when the secrets and the ServiceAccount stayed the same.
-    let unchanged = old.filter(|old| {
-        same_names(old.pull_secret_names(), &pull_secrets)
-            && old.service_account() == spec.service_account()
-    });
-    let unchanged_image = |image: &str| {
-        unchanged.is_some_and(|old| {
-            old.all_containers()
-                .any(|(_, c)| c.image.as_deref() == Some(image))
-        })
+    let own: Vec<&str> = spec.pull_secret_names().collect();
+    let unchanged = unchanged_secrets(spec, old, &own);
+    let pull_secrets = match lookups {
+        Some(lookups) => lookups
+            .keyring
+            .secrets
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect(),
+        None => own,
     };
-    let forgive_templates = subject.kind.is_template()
+    let forgive_templates = lookups.is_none()
+        && subject.kind.is_template()
         && pull_secrets.is_empty()
         && settings.templates_without_pull_secrets() == TemplatesWithoutPullSecrets::Warn;
 
-    let (mut problems, mut warnings) = (Vec::new(), Vec::new());
+    let mut review = PodReview {
+        subject,
+        spec,
+        pull_secrets,
+        lookups,
+        secret_problems: Vec::new(),
+        problems: Vec::new(),
+        secret_warnings: Vec::new(),
+        warnings: Vec::new(),
+    };
+    // What a referenced Secret or ServiceAccount that does not exist gets.
+    let missing_blocks = match settings.missing_pull_secrets() {
+        MissingPullSecrets::Auto => !subject.kind.is_template(),
+        MissingPullSecrets::Warn => false,
+        MissingPullSecrets::Reject => true,
+    };
+    if let Some(lookups) = lookups {
+        review_pull_secrets(lookups, missing_blocks, &mut review);
+    }
     for (role, container) in spec.all_containers() {
         // An empty image is the API server's to refuse (templates may leave it to tooling).
         let Some(image) = container.image.as_deref().filter(|i| !i.is_empty()) else {
             continue;
         };
-        if unchanged_image(image) {
+        if unchanged.is_some_and(|old| has_image(old, image)) {
             continue;
         }
         let at = At {
@@ -121,7 +223,7 @@ pub(crate) fn review_pod_spec<'r>(
         let reference = match ImageRef::parse(image) {
             Ok(reference) => reference,
             Err(error) => {
-                problems.push(Problem::InvalidImage { at, error });
+                review.problems.push(Problem::InvalidImage { at, error });
                 continue;
             }
         };
@@ -130,13 +232,15 @@ pub(crate) fn review_pod_spec<'r>(
             None => {
                 let near_miss = settings.near_miss(&reference);
                 match (settings.unlisted_registries(), near_miss) {
-                    (UnlistedRegistries::Reject, near_miss) => problems.push(Problem::Unlisted {
-                        at,
-                        domain,
-                        near_miss,
-                    }),
+                    (UnlistedRegistries::Reject, near_miss) => {
+                        review.problems.push(Problem::Unlisted {
+                            at,
+                            domain,
+                            near_miss,
+                        });
+                    }
                     (UnlistedRegistries::Allow, Some((registry, near_miss))) => {
-                        warnings.push(Warning::AlmostListed {
+                        review.warnings.push(Warning::AlmostListed {
                             at,
                             domain,
                             registry,
@@ -147,24 +251,157 @@ pub(crate) fn review_pod_spec<'r>(
                 }
             }
             Some(registry) if !registry.needs_pull_secret() => {}
-            Some(registry) if pull_secrets.iter().any(|s| registry.is_served_by(s)) => {}
-            Some(registry) if forgive_templates => {
-                warnings.push(Warning::LeftToServiceAccount { at, registry });
+            Some(registry) => {
+                let accepted = review.pull_secrets.iter().any(|s| registry.accepts(s));
+                let problem = if accepted {
+                    lookups.and_then(|lookups| {
+                        served_by_content(lookups, missing_blocks, at, &reference, registry)
+                    })
+                } else if forgive_templates {
+                    review
+                        .warnings
+                        .push(Warning::LeftToServiceAccount { at, registry });
+                    None
+                } else if lookups.is_some_and(unknown_list) {
+                    None
+                } else {
+                    Some(Problem::MissingSecret {
+                        at,
+                        domain,
+                        registry,
+                    })
+                };
+                review.problems.extend(problem);
             }
-            Some(registry) => problems.push(Problem::MissingSecret {
-                at,
-                domain,
-                registry,
+        }
+    }
+    review
+}
+
+/// Whether the lookups could not tell which secrets the Pods use: a template's ServiceAccount
+/// that could not be read (its own finding says so).
+fn unknown_list(lookups: &Lookups) -> bool {
+    matches!(lookups.source, Source::ServiceAccount { read: Err(_), .. })
+}
+
+/// The findings about the pull secrets themselves.
+fn review_pull_secrets<'r>(lookups: &'r Lookups, missing_blocks: bool, review: &mut PodReview<'r>) {
+    let missing = |problem: SecretProblem<'r>, review: &mut PodReview<'r>| {
+        if missing_blocks {
+            review.secret_problems.push(problem);
+        } else {
+            review.secret_warnings.push(problem);
+        }
+    };
+    if let Source::ServiceAccount {
+        name,
+        read: Err(error),
+    } = &lookups.source
+    {
+        match error {
+            LookupError::NotFound => {
+                missing(SecretProblem::ServiceAccountMissing { name }, review);
+            }
+            error => review.secret_problems.push(SecretProblem::Unreadable {
+                resource: Resource::ServiceAccount,
+                names: vec![name],
+                error: *error,
             }),
         }
     }
-    PodReview {
-        subject,
-        spec,
-        pull_secrets,
-        problems,
-        warnings,
+    for secret in &lookups.keyring.secrets {
+        let name = secret.name.as_str();
+        match &secret.state {
+            State::Unavailable(LookupError::NotFound) => {
+                missing(SecretProblem::SecretMissing { name }, review);
+            }
+            State::Unavailable(error) => {
+                // One finding per kind of failure, naming every Secret it hit.
+                match review.secret_problems.iter_mut().find(|p| {
+                    matches!(p, SecretProblem::Unreadable { resource: Resource::Secret, error: e, .. } if e == error)
+                }) {
+                    Some(SecretProblem::Unreadable { names, .. }) => names.push(name),
+                    _ => review.secret_problems.push(SecretProblem::Unreadable {
+                        resource: Resource::Secret,
+                        names: vec![name],
+                        error: *error,
+                    }),
+                }
+            }
+            State::Poison { format, errors } => {
+                review.secret_problems.push(SecretProblem::Poison {
+                    name,
+                    format: *format,
+                    errors,
+                })
+            }
+            State::Ignored(why) => review
+                .secret_warnings
+                .push(SecretProblem::Ignored { name, why }),
+            State::Usable { .. } => {}
+        }
     }
+}
+
+/// With the lookups' content: does a secret the Pods reference, and that may serve
+/// `registry`, hold a key the kubelet would send for `image`?
+fn served_by_content<'r>(
+    lookups: &'r Lookups,
+    missing_blocks: bool,
+    at: At<'r>,
+    image: &ImageRef<'r>,
+    registry: &'r Registry,
+) -> Option<Problem<'r>> {
+    let secrets = &lookups.keyring.secrets;
+    let candidates: Vec<usize> = (0..secrets.len())
+        .filter(|&i| registry.accepts(&secrets[i].name))
+        .collect();
+    let served = lookups
+        .keyring
+        .lookup(image)
+        .iter()
+        .any(|m| m.held.has_credentials && candidates.contains(&m.secret));
+    if served {
+        return None;
+    }
+    // A secret that could not be read, or that breaks every pull, has its own finding; one
+    // that does not exist yet, under a warning, may serve once it does.
+    let poisoned = secrets
+        .iter()
+        .any(|s| matches!(s.state, State::Poison { .. }));
+    let undecided = poisoned
+        || candidates.iter().any(|&i| match &secrets[i].state {
+            State::Unavailable(LookupError::NotFound) => !missing_blocks,
+            State::Unavailable(_) => true,
+            State::Poison { .. } | State::Ignored(_) | State::Usable { .. } => false,
+        });
+    if undecided {
+        return None;
+    }
+    let candidates = candidates
+        .into_iter()
+        .map(|i| {
+            let secret = &secrets[i];
+            let hints = match &secret.state {
+                State::Usable { keys, .. } => keys
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, held)| {
+                        let key = held.key.as_ref().ok()?;
+                        Some((k, key.near_miss_of_image(image)?))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Candidate { secret, hints }
+        })
+        .collect();
+    Some(Problem::NotServed {
+        at,
+        domain: image.domain(),
+        registry,
+        candidates,
+    })
 }
 
 fn same_names<'x>(old: impl Iterator<Item = &'x str>, new: &[&str]) -> bool {
@@ -221,7 +458,7 @@ mod tests {
         let spec: Spec = serde_json::from_str(spec_json).unwrap();
         let old: Option<Spec> = old_json.map(|j| serde_json::from_str(j).unwrap());
         let subject = Subject::for_test(kind, old.is_none());
-        review_pod_spec(settings, &subject, &spec, old.as_ref()).verdict(settings)
+        review_pod_spec(settings, &subject, &spec, old.as_ref(), None).verdict(settings)
     }
 
     fn pod(images: &[&str], secrets: &[&str]) -> Verdict {
@@ -389,9 +626,276 @@ mod tests {
         let subject = Subject::for_test(WorkloadKind::CronJob, true);
         let s = settings("");
         assert!(
-            review_pod_spec(&s, &subject, spec, None)
+            review_pod_spec(&s, &subject, spec, None, None)
                 .verdict(&s)
                 .is_allowed()
         );
+    }
+
+    /// The cluster lookups, answered from a table of objects in namespace `team-a`.
+    mod lookups {
+        use super::*;
+        use crate::cluster::{Cluster, LookupError, Objects, Resource};
+        use crate::lookups::Lookups;
+        use base64::Engine as _;
+
+        const SETTINGS: &str = r#"{"clusterLookups":true,"registries":[
+            {"registry":"private.registry.com","pullSecrets":["regcred","regcred-ro"]},
+            {"registry":"registry.local:5000","pullSecrets":["*"]},
+            {"registry":"docker.io/mycompany","pullSecrets":["hub"]}]}"#;
+
+        fn settings(extra: &str) -> Settings {
+            Settings::from_json(SETTINGS.replacen('{', &format!("{{{extra}"), 1).as_bytes())
+                .unwrap()
+        }
+
+        fn pull_secret(auths: &str) -> Vec<u8> {
+            let content =
+                base64::engine::general_purpose::STANDARD.encode(format!(r#"{{"auths":{auths}}}"#));
+            format!(
+                r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{content}"}}}}"#
+            )
+            .into_bytes()
+        }
+
+        /// `regcred` serves private.registry.com, `hub-key` is kubectl's default, `local`
+        /// serves registry.local:5000, `opaque` is of the wrong type, `poison` undecodable;
+        /// ServiceAccount `builder` lists `regcred`, `default` lists nothing.
+        fn cluster() -> Objects {
+            let mut objects = Objects::new();
+            let mut secret = |name: &str, json: Vec<u8>| {
+                objects.insert(Resource::Secret, "team-a", name, json);
+            };
+            secret(
+                "regcred",
+                pull_secret(r#"{"private.registry.com":{"auth":"dTpw"}}"#),
+            );
+            secret(
+                "regcred-ro",
+                pull_secret(r#"{"https://index.docker.io/v1/":{"auth":"dTpw"}}"#),
+            );
+            secret(
+                "hub",
+                pull_secret(r#"{"https://index.docker.io/v1/":{"auth":"dTpw"}}"#),
+            );
+            secret(
+                "local",
+                pull_secret(r#"{"registry.local:5000":{"auth":"dTpw"}}"#),
+            );
+            secret(
+                "local-no-port",
+                pull_secret(r#"{"registry.local":{"auth":"dTpw"}}"#),
+            );
+            secret(
+                "opaque",
+                br#"{"type":"Opaque","data":{".dockerconfigjson":"e30="}}"#.to_vec(),
+            );
+            secret(
+                "poison",
+                pull_secret(r#"{"private.registry.com":{"auth":"!!"}}"#),
+            );
+            objects.insert(
+                Resource::ServiceAccount,
+                "team-a",
+                "builder",
+                br#"{"imagePullSecrets":[{"name":"regcred"}]}"#.to_vec(),
+            );
+            objects.insert(
+                Resource::ServiceAccount,
+                "team-a",
+                "default",
+                b"{}".to_vec(),
+            );
+            objects
+        }
+
+        fn check_in(
+            cluster: &dyn Cluster,
+            settings: &Settings,
+            kind: WorkloadKind,
+            spec_json: &str,
+        ) -> Verdict {
+            let spec: Spec = serde_json::from_str(spec_json).unwrap();
+            let subject = Subject::for_test(kind, true);
+            let lookups = Lookups::fetch(cluster, kind, &spec, "team-a");
+            review_pod_spec(settings, &subject, &spec, None, Some(&lookups)).verdict(settings)
+        }
+
+        fn check(kind: WorkloadKind, images: &[&str], secrets: &[&str]) -> Verdict {
+            check_in(&cluster(), &settings(""), kind, &pod_spec(images, secrets))
+        }
+
+        #[rstest]
+        #[case::found_and_aligned(&["private.registry.com/app"], &["regcred"])]
+        #[case::served_by_the_second(&["private.registry.com/app"], &["regcred-ro", "regcred"])]
+        #[case::any_referenced_secret(&["registry.local:5000/app"], &["local"])]
+        #[case::docker_hub_fallback(&["mycompany/app"], &["hub"])]
+        #[case::public_image_beside_a_served_one(&["nginx", "private.registry.com/app"], &["regcred"])]
+        fn served(#[case] images: &[&str], #[case] secrets: &[&str]) {
+            let v = check(WorkloadKind::Pod, images, secrets);
+            assert_eq!(v, Verdict::accept());
+        }
+
+        #[test]
+        fn found_and_misaligned() {
+            let v = check(
+                WorkloadKind::Pod,
+                &["private.registry.com/app"],
+                &["regcred-ro"],
+            );
+            let m = v.expect_rejected();
+            assert!(m.contains(r#"no key of its pull secret regcred-ro serves it: regcred-ro holds "https://index.docker.io/v1/" (the Docker Hub key that `kubectl create secret docker-registry` writes when --docker-server is left out)"#), "{m}");
+            assert!(m.contains(r#"replace Secret "regcred-ro" with `kubectl create secret docker-registry regcred-ro --docker-server=private.registry.com"#), "{m}");
+        }
+
+        #[test]
+        fn a_missing_port_is_a_near_miss() {
+            let v = check(
+                WorkloadKind::Pod,
+                &["registry.local:5000/app"],
+                &["local-no-port"],
+            );
+            let m = v.expect_rejected();
+            assert!(m.contains(r#"local-no-port holds "registry.local" (the port differs: the key has no port, the images port 5000)"#), "{m}");
+        }
+
+        #[rstest]
+        #[case::auto_pod("auto", WorkloadKind::Pod, false)]
+        #[case::auto_template("auto", WorkloadKind::Deployment, true)]
+        #[case::warn_pod("warn", WorkloadKind::Pod, true)]
+        #[case::warn_template("warn", WorkloadKind::CronJob, true)]
+        #[case::reject_pod("reject", WorkloadKind::Pod, false)]
+        #[case::reject_template("reject", WorkloadKind::StatefulSet, false)]
+        fn a_missing_secret(
+            #[case] policy: &str,
+            #[case] kind: WorkloadKind,
+            #[case] accepted: bool,
+        ) {
+            let s = settings(&format!(r#""missingPullSecrets":"{policy}","#));
+            let spec = pod_spec(&["registry.local:5000/app"], &["local-new"]);
+            let v = check_in(&cluster(), &s, kind, &spec);
+            assert_eq!(v.is_allowed(), accepted, "{v:?}");
+            let text = v
+                .message()
+                .map_or_else(|| v.warnings().join("\n"), str::to_owned);
+            assert!(text.contains(r#"Secret "local-new" does not exist in namespace "team-a" (Secrets are namespace-scoped"#), "{text}");
+        }
+
+        #[test]
+        fn a_missing_declared_secret_is_not_also_reported_as_misaligned() {
+            let v = check(
+                WorkloadKind::Deployment,
+                &["registry.local:5000/app"],
+                &["local-new"],
+            );
+            assert!(v.is_allowed(), "{v:?}");
+            assert_eq!(v.warnings().len(), 1, "{v:?}");
+        }
+
+        #[test]
+        fn a_secret_of_the_wrong_type() {
+            let v = check(WorkloadKind::Pod, &["registry.local:5000/app"], &["opaque"]);
+            let m = v.expect_rejected();
+            assert!(
+                m.contains(
+                    "opaque holds .dockerconfigjson but is of type Opaque: the kubelet ignores it"
+                ),
+                "{m}"
+            );
+            assert!(
+                m.contains(
+                    r#"delete Secret "opaque" (`kubectl delete secret opaque --namespace team-a`"#
+                ),
+                "{m}"
+            );
+            assert!(v.warnings()[0].contains(r#"Secret "opaque" in namespace "team-a" holds .dockerconfigjson but is of type Opaque"#), "{v:?}");
+        }
+
+        #[test]
+        fn a_poison_secret_fails_every_pull() {
+            let v = check(WorkloadKind::Deployment, &["nginx"], &["poison"]);
+            let m = v.expect_rejected();
+            assert!(m.contains(r#"Secret "poison" in namespace "team-a" cannot be decoded by the kubelet: in its .dockerconfigjson, `auth` of "private.registry.com" is not base64"#), "{m}");
+            assert!(m.contains("public images included"), "{m}");
+        }
+
+        #[test]
+        fn a_template_gets_its_service_accounts_secrets() {
+            let spec = r#"{"serviceAccountName":"builder","containers":[{"name":"app","image":"private.registry.com/app"}]}"#;
+            assert_eq!(
+                check_in(&cluster(), &settings(""), WorkloadKind::Deployment, spec),
+                Verdict::accept()
+            );
+            // ... and one that lists its own gets only those.
+            let spec = r#"{"serviceAccountName":"builder","imagePullSecrets":[{"name":"hub"}],"containers":[{"name":"app","image":"private.registry.com/app"}]}"#;
+            let v = check_in(&cluster(), &settings(""), WorkloadKind::Deployment, spec);
+            assert!(v.expect_rejected().contains("needs one of the pull secrets regcred, regcred-ro, but imagePullSecrets lists hub"), "{v:?}");
+        }
+
+        #[test]
+        fn a_service_account_without_secrets() {
+            let spec = r#"{"containers":[{"name":"app","image":"private.registry.com/app"}]}"#;
+            let v = check_in(&cluster(), &settings(""), WorkloadKind::Job, spec);
+            let m = v.expect_rejected();
+            assert!(m.contains(r#"the pod template lists no imagePullSecrets and ServiceAccount "default" has none"#), "{m}");
+            assert!(m.contains(r#"add one of regcred, regcred-ro to the imagePullSecrets of ServiceAccount "default""#), "{m}");
+        }
+
+        #[rstest]
+        #[case::auto("auto", true)]
+        #[case::reject("reject", false)]
+        fn a_missing_service_account(#[case] policy: &str, #[case] accepted: bool) {
+            let s = settings(&format!(r#""missingPullSecrets":"{policy}","#));
+            let spec = r#"{"serviceAccountName":"nobody","containers":[{"name":"app","image":"private.registry.com/app"}]}"#;
+            let v = check_in(&cluster(), &s, WorkloadKind::DaemonSet, spec);
+            assert_eq!(v.is_allowed(), accepted, "{v:?}");
+            let text = v
+                .message()
+                .map_or_else(|| v.warnings().join("\n"), str::to_owned);
+            assert!(text.contains(r#"its Pods run as ServiceAccount "nobody", which does not exist in namespace "team-a""#), "{text}");
+        }
+
+        #[test]
+        fn any_referenced_secret_needs_one() {
+            let v = check(WorkloadKind::Pod, &["registry.local:5000/app"], &[]);
+            let m = v.expect_rejected();
+            assert!(
+                m.contains(
+                    "which needs a pull secret that serves it, but imagePullSecrets is empty"
+                ),
+                "{m}"
+            );
+            assert!(
+                m.contains("add a pull secret for registry.local:5000 to spec.imagePullSecrets"),
+                "{m}"
+            );
+        }
+
+        /// A cluster the policy may not read.
+        struct Refusing(LookupError);
+
+        impl Cluster for Refusing {
+            fn get(&self, _: Resource, _: &str, _: &str) -> Result<Vec<u8>, LookupError> {
+                Err(self.0)
+            }
+        }
+
+        #[rstest]
+        #[case::not_granted(
+            LookupError::NotGranted,
+            "add {apiVersion: v1, kind: Secret} to spec.contextAwareResources"
+        )]
+        #[case::forbidden(
+            LookupError::Forbidden,
+            "let the policy server's ServiceAccount get secrets"
+        )]
+        #[case::failed(LookupError::Failed, "try again")]
+        fn access_refused(#[case] error: LookupError, #[case] fix: &str) {
+            let spec = pod_spec(&["nginx"], &["regcred", "hub"]);
+            let v = check_in(&Refusing(error), &settings(""), WorkloadKind::Pod, &spec);
+            let m = v.expect_rejected();
+            assert!(m.contains(fix), "{m}");
+            assert!(m.contains(r#""regcred", "hub""#), "{m}");
+        }
     }
 }

@@ -7,15 +7,17 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::cluster::Cluster;
 use crate::json_error;
-use crate::pod_check::review_pod_spec;
+use crate::lookups::Lookups;
+use crate::pod_check::{judges_anything, review_pod_spec};
 use crate::secret_check::check_secret;
 use crate::settings::Settings;
 use crate::verdict::{Kind, SecretKind, Subject, Verdict};
 use crate::workload::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
 
 /// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`.
-pub(crate) fn review(payload: &[u8]) -> Verdict {
+pub(crate) fn review(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
     let parsed: ValidationPayload<'_> = match serde_json::from_slice(payload) {
         Ok(parsed) => parsed,
         Err(_) => return unreadable(payload),
@@ -24,7 +26,7 @@ pub(crate) fn review(payload: &[u8]) -> Verdict {
         Ok(settings) => settings,
         Err(e) => return Verdict::reject(format!("the policy settings are not valid: {e}")),
     };
-    review_request(&settings, &parsed.request)
+    review_request(&settings, &parsed.request, cluster)
 }
 
 thread_local! {
@@ -83,7 +85,11 @@ impl Checked {
 }
 
 /// Reviews a parsed request against validated settings.
-fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Verdict {
+fn review_request(
+    settings: &Settings,
+    request: &AdmissionRequest<'_>,
+    cluster: &dyn Cluster,
+) -> Verdict {
     let Some(checked) = Checked::from_group_kind(&request.kind.group, &request.kind.kind) else {
         return Verdict::accept();
     };
@@ -142,7 +148,15 @@ fn review_request(settings: &Settings, request: &AdmissionRequest<'_>) -> Verdic
         namespace,
         create,
     };
-    review_pod_spec(settings, &subject, spec, old).verdict(settings)
+    // Only what will be judged is looked up: an update that changes no image and no pull
+    // secret makes no host call.
+    let lookups = match namespace {
+        Some(namespace) if settings.cluster_lookups() && judges_anything(spec, old) => {
+            Some(Lookups::fetch(cluster, kind, spec, namespace))
+        }
+        _ => None,
+    };
+    review_pod_spec(settings, &subject, spec, old, lookups.as_ref()).verdict(settings)
 }
 
 /// Answers a payload that does not deserialize: accepted when it is of a kind the policy does
@@ -168,7 +182,7 @@ mod tests {
     use super::*;
 
     fn review_json(json: &str) -> Verdict {
-        review(json.as_bytes())
+        review(json.as_bytes(), &crate::cluster::NoCluster)
     }
 
     const SETTINGS: &str = r#"{"registries":[{"registry":"gcr.io","pullSecrets":["gcr-creds"]}]}"#;

@@ -180,14 +180,7 @@ fn review_secret<'r>(
         // as the kubelet parses them (no user info: a key with some may hide a password in
         // what Go parses as host or path).
         if declared.is_empty() {
-            review.fix.servers = decoded
-                .errors
-                .iter()
-                .filter_map(DecodeError::key)
-                .filter(|key| !key_may_hold_credentials(key))
-                .filter_map(|key| RegistryKey::parse(key).ok())
-                .map(|k| k.to_string())
-                .collect();
+            review.fix.servers = servers_of_broken_keys(&decoded.errors);
         }
         review.problems.push(Problem::Undecodable {
             format,
@@ -332,9 +325,21 @@ fn other_type<'r>(
     }
 }
 
+/// The broken keys of undecodable content, as the kubelet parses them: servers for its fix.
+/// Keys with user info are left out: what Go parses as their host or path may hide a password.
+pub(crate) fn servers_of_broken_keys(errors: &[DecodeError]) -> Vec<String> {
+    errors
+        .iter()
+        .filter_map(DecodeError::key)
+        .filter(|key| !key_may_hold_credentials(key))
+        .filter_map(|key| RegistryKey::parse(key).ok())
+        .map(|k| k.to_string())
+        .collect()
+}
+
 /// The server a fix names for a settings entry. A glob entry gets a placeholder: a key that
 /// is the glob would hand the credentials to every registry it matches.
-fn server_for(registry: &Registry) -> String {
+pub(crate) fn server_for(registry: &Registry) -> String {
     let entry = registry.entry();
     if entry.has_glob() {
         format!("<the registry matching {entry}>")

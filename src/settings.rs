@@ -34,6 +34,19 @@ pub(crate) enum TemplatesWithoutPullSecrets {
     Warn,
 }
 
+/// What a Secret or ServiceAccount that the Pods reference, but that does not exist in their
+/// namespace, gets (cluster lookups only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub(crate) enum MissingPullSecrets {
+    /// A bare Pod is rejected (it would be created broken); a workload template is accepted
+    /// with a warning, since GitOps tools may create it before the Secret.
+    #[default]
+    Auto,
+    Warn,
+    Reject,
+}
+
 // Read through a string rather than serde's enum support, whose error for a non-string
 // (`true`) is the unhelpful "expected value".
 impl TryFrom<String> for UnlistedRegistries {
@@ -45,6 +58,21 @@ impl TryFrom<String> for UnlistedRegistries {
             "reject" => Ok(UnlistedRegistries::Reject),
             _ => Err(format!(
                 "unknown value `{value}`, expected `allow` or `reject`"
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for MissingPullSecrets {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "auto" => Ok(MissingPullSecrets::Auto),
+            "warn" => Ok(MissingPullSecrets::Warn),
+            "reject" => Ok(MissingPullSecrets::Reject),
+            _ => Err(format!(
+                "unknown value `{value}`, expected `auto`, `warn` or `reject`"
             )),
         }
     }
@@ -76,6 +104,10 @@ pub(crate) struct RawSettings {
     templates_without_pull_secrets: TemplatesWithoutPullSecrets,
     #[serde(default = "yes")]
     validate_secrets: bool,
+    #[serde(default)]
+    cluster_lookups: bool,
+    #[serde(default)]
+    missing_pull_secrets: MissingPullSecrets,
 }
 
 fn yes() -> bool {
@@ -90,13 +122,28 @@ struct RawRegistry {
     pull_secrets: Vec<String>,
 }
 
+/// The entry of `pullSecrets` that stands for any Secret the Pods reference.
+const ANY_REFERENCED: &str = "*";
+
 /// A registry the cluster knows about, and the Secrets that serve it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Registry {
     entry: RegistryEntry,
-    pull_secrets: Vec<String>,
+    pull_secrets: PullSecrets,
     /// Index in the settings as written, so messages list registries in the user's order.
     position: usize,
+}
+
+/// Which Secrets serve a registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PullSecrets {
+    /// None: the registry is public, or the nodes' own credentials serve it.
+    None,
+    /// Any one of these Secrets, by name.
+    OneOf(Vec<String>),
+    /// `"*"`: any Secret the Pods reference whose content serves the registry, as the cluster
+    /// lookups read it.
+    AnyReferenced,
 }
 
 impl Registry {
@@ -104,17 +151,34 @@ impl Registry {
         &self.entry
     }
 
-    /// Any one of these serves the registry; empty means node credentials serve it.
-    pub(crate) fn pull_secrets(&self) -> &[String] {
+    pub(crate) fn pull_secrets(&self) -> &PullSecrets {
         &self.pull_secrets
     }
 
-    pub(crate) fn needs_pull_secret(&self) -> bool {
-        !self.pull_secrets.is_empty()
+    /// The Secrets the settings name for the registry (none for `"*"`).
+    pub(crate) fn declared_secrets(&self) -> &[String] {
+        match &self.pull_secrets {
+            PullSecrets::OneOf(names) => names,
+            PullSecrets::None | PullSecrets::AnyReferenced => &[],
+        }
     }
 
-    pub(crate) fn is_served_by(&self, secret: &str) -> bool {
-        self.pull_secrets.iter().any(|s| s == secret)
+    pub(crate) fn needs_pull_secret(&self) -> bool {
+        self.pull_secrets != PullSecrets::None
+    }
+
+    /// Whether a Secret of this name, referenced by a Pod, is one that may serve the registry.
+    pub(crate) fn accepts(&self, secret: &str) -> bool {
+        match &self.pull_secrets {
+            PullSecrets::OneOf(_) => self.is_declared_for(secret),
+            PullSecrets::AnyReferenced => true,
+            PullSecrets::None => false,
+        }
+    }
+
+    /// Whether the settings name a Secret of this name for the registry.
+    pub(crate) fn is_declared_for(&self, secret: &str) -> bool {
+        self.declared_secrets().iter().any(|s| s == secret)
     }
 }
 
@@ -125,6 +189,8 @@ impl Default for RawSettings {
             unlisted_registries: UnlistedRegistries::default(),
             templates_without_pull_secrets: TemplatesWithoutPullSecrets::default(),
             validate_secrets: true,
+            cluster_lookups: false,
+            missing_pull_secrets: MissingPullSecrets::default(),
         }
     }
 }
@@ -137,6 +203,8 @@ pub struct Settings {
     unlisted_registries: UnlistedRegistries,
     templates_without_pull_secrets: TemplatesWithoutPullSecrets,
     validate_secrets: bool,
+    cluster_lookups: bool,
+    missing_pull_secrets: MissingPullSecrets,
 }
 
 impl Settings {
@@ -183,7 +251,7 @@ impl Settings {
     ) -> impl Iterator<Item = &'s Registry> + 's {
         self.registries
             .iter()
-            .filter(move |r| r.is_served_by(secret))
+            .filter(move |r| r.is_declared_for(secret))
     }
 
     pub(crate) fn unlisted_registries(&self) -> UnlistedRegistries {
@@ -197,6 +265,15 @@ impl Settings {
     /// Whether pull secrets themselves are checked when they are written.
     pub(crate) fn validate_secrets(&self) -> bool {
         self.validate_secrets
+    }
+
+    /// Whether the Secrets and ServiceAccounts the Pods reference are read from the cluster.
+    pub(crate) fn cluster_lookups(&self) -> bool {
+        self.cluster_lookups
+    }
+
+    pub(crate) fn missing_pull_secrets(&self) -> MissingPullSecrets {
+        self.missing_pull_secrets
     }
 }
 
@@ -216,16 +293,10 @@ impl TryFrom<RawSettings> for Settings {
                     entry.registry
                 ));
             }
-            for (k, secret) in entry.pull_secrets.iter().enumerate() {
-                let field = || format!("registries[{i}].pullSecrets[{k}]");
-                validate_secret_name(secret).map_err(|e| format!("{}: {e}", field()))?;
-                if entry.pull_secrets[..k].contains(secret) {
-                    return Err(format!("{}: `{secret}` is listed twice", field()));
-                }
-            }
+            let pull_secrets = pull_secrets(i, entry.pull_secrets, raw.cluster_lookups)?;
             registries.push(Registry {
                 entry: pattern,
-                pull_secrets: entry.pull_secrets,
+                pull_secrets,
                 position: i,
             });
         }
@@ -236,8 +307,47 @@ impl TryFrom<RawSettings> for Settings {
             unlisted_registries: raw.unlisted_registries,
             templates_without_pull_secrets: raw.templates_without_pull_secrets,
             validate_secrets: raw.validate_secrets,
+            cluster_lookups: raw.cluster_lookups,
+            missing_pull_secrets: raw.missing_pull_secrets,
         })
     }
+}
+
+/// `registries[i].pullSecrets`, checked: Secret names, each once, or `"*"` alone, which only
+/// cluster lookups can honour.
+fn pull_secrets(
+    i: usize,
+    names: Vec<String>,
+    cluster_lookups: bool,
+) -> Result<PullSecrets, String> {
+    let field = |k: usize| format!("registries[{i}].pullSecrets[{k}]");
+    if let Some(k) = names.iter().position(|n| n == ANY_REFERENCED) {
+        if names.len() > 1 {
+            return Err(format!(
+                "{}: `*` (any Secret the Pods reference) must be the only entry of pullSecrets",
+                field(k)
+            ));
+        }
+        if !cluster_lookups {
+            return Err(format!(
+                "{}: `*` (any Secret the Pods reference that serves the registry) needs \
+                 clusterLookups: true, so that the policy can read what the Secrets hold",
+                field(k)
+            ));
+        }
+        return Ok(PullSecrets::AnyReferenced);
+    }
+    for (k, secret) in names.iter().enumerate() {
+        validate_secret_name(secret).map_err(|e| format!("{}: {e}", field(k)))?;
+        if names[..k].contains(secret) {
+            return Err(format!("{}: `{secret}` is listed twice", field(k)));
+        }
+    }
+    Ok(if names.is_empty() {
+        PullSecrets::None
+    } else {
+        PullSecrets::OneOf(names)
+    })
 }
 
 /// A Secret name is a DNS subdomain (RFC 1123): what the API server accepts as `metadata.name`.
@@ -313,7 +423,7 @@ mod tests {
         );
         let quay = ImageRef::parse("quay.io/my-org/app").unwrap();
         assert_eq!(
-            s.registry_for(&quay).unwrap().pull_secrets(),
+            s.registry_for(&quay).unwrap().declared_secrets(),
             ["quay-my-org"]
         );
         let ecr = ImageRef::parse("1.dkr.ecr.eu-west-1.amazonaws.com/app").unwrap();
@@ -332,6 +442,26 @@ mod tests {
     }
 
     #[test]
+    fn cluster_lookups() {
+        let s = parse("{}").unwrap();
+        assert!(!s.cluster_lookups());
+        assert_eq!(s.missing_pull_secrets(), MissingPullSecrets::Auto);
+        let s = parse(
+            r#"{"clusterLookups":true,"missingPullSecrets":"warn",
+                "registries":[{"registry":"a.io","pullSecrets":["*"]}]}"#,
+        )
+        .unwrap();
+        assert!(s.cluster_lookups());
+        assert_eq!(s.missing_pull_secrets(), MissingPullSecrets::Warn);
+        let a = ImageRef::parse("a.io/app").unwrap();
+        let registry = s.registry_for(&a).unwrap();
+        assert_eq!(registry.pull_secrets(), &PullSecrets::AnyReferenced);
+        assert!(registry.needs_pull_secret() && registry.accepts("anything"));
+        assert!(!registry.is_declared_for("anything"));
+        assert_eq!(s.registries_served_by("anything").count(), 0);
+    }
+
+    #[test]
     fn most_specific_entry_wins() {
         let s = parse(
             r#"{"registries":[
@@ -340,9 +470,15 @@ mod tests {
         )
         .unwrap();
         let team = ImageRef::parse("quay.io/team/app").unwrap();
-        assert_eq!(s.registry_for(&team).unwrap().pull_secrets(), ["quay-team"]);
+        assert_eq!(
+            s.registry_for(&team).unwrap().declared_secrets(),
+            ["quay-team"]
+        );
         let other = ImageRef::parse("quay.io/teams/app").unwrap();
-        assert_eq!(s.registry_for(&other).unwrap().pull_secrets(), ["quay-all"]);
+        assert_eq!(
+            s.registry_for(&other).unwrap().declared_secrets(),
+            ["quay-all"]
+        );
     }
 
     #[rstest]
@@ -396,6 +532,23 @@ mod tests {
     #[case::validate_secrets_type(
         r#"{"validateSecrets":"no"}"#,
         "validateSecrets: invalid type: string \"no\", expected a boolean"
+    )]
+    #[case::any_referenced_without_lookups(
+        r#"{"registries":[{"registry":"a.io","pullSecrets":["*"]}]}"#,
+        "registries[0].pullSecrets[0]: `*` (any Secret the Pods reference that serves the \
+         registry) needs clusterLookups: true"
+    )]
+    #[case::any_referenced_among_names(
+        r#"{"clusterLookups":true,"registries":[{"registry":"a.io","pullSecrets":["x","*"]}]}"#,
+        "registries[0].pullSecrets[1]: `*` (any Secret the Pods reference) must be the only entry"
+    )]
+    #[case::missing_value(
+        r#"{"missingPullSecrets":"allow"}"#,
+        "missingPullSecrets: unknown value `allow`, expected `auto`, `warn` or `reject`"
+    )]
+    #[case::lookups_type(
+        r#"{"clusterLookups":"yes"}"#,
+        "clusterLookups: invalid type: string \"yes\", expected a boolean"
     )]
     #[case::array("[]", "must be a JSON object")]
     #[case::number("3", "must be a JSON object")]

@@ -309,6 +309,86 @@ def secrets():
     write("secret-update-content.json", request("Secret", changed, "UPDATE", old))
 
 
+def session(path, exchanges):
+    """A kwctl replay session (--replay-host-capabilities-interactions), in the format kwctl
+    records: each exchange a get_resource request and its Success payload or Error message."""
+    lines = []
+    for kind, obj_name, answer in exchanges:
+        lines += [
+            "- type: Exchange",
+            "  request: |",
+            "    !KubernetesGetResource",
+            "    api_version: v1",
+            f"    kind: {kind}",
+            f"    name: {obj_name}",
+            f"    namespace: {NS}",
+            "    disable_cache: false",
+            "    field_masks: null",
+            "  response:",
+        ]
+        if isinstance(answer, dict):
+            payload = json.dumps(answer, separators=(",", ":")).replace("'", "''")
+            lines += ["    type: Success", f"    payload: '{payload}'"]
+        else:
+            lines += ["    type: Error", f"    message: {json.dumps(answer)}"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n" if lines else "[]\n")
+
+
+def not_found(kind, name):
+    """The error kwctl records for an object that does not exist."""
+    return f"Cannot find v1/{kind} named '{name}' inside of namespace 'Some(\"{NS}\")'"
+
+
+def service_account(name, secrets):
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(name),
+            "imagePullSecrets": [{"name": s} for s in secrets]}
+
+
+def lookups():
+    """Cluster lookups: requests, and the sessions that answer their get_resource calls."""
+    regcred = dockerconfigjson("regcred", {"auths": {"private.registry.com": GOOD}})
+    hub_key = dockerconfigjson("regcred", {"auths": {"https://index.docker.io/v1/": GOOD}})
+    no_port = dockerconfigjson("local-creds", {"auths": {"registry.local": GOOD}})
+    local = dockerconfigjson("local-creds", {"auths": {"registry.local:5000": GOOD}})
+    opaque = secret("regcred", "Opaque", data={
+        ".dockerconfigjson": b64(json.dumps({"auths": {"private.registry.com": GOOD}}))})
+    poison = dockerconfigjson("regcred", {"auths": {"private.registry.com": {"auth": PASSWORD}}})
+    secret_call = lambda name, answer: ("Secret", name, answer)
+    sessions = {
+        "secret-aligned": [secret_call("regcred", regcred)],
+        "secret-dockerhub-key": [secret_call("regcred", hub_key)],
+        "secret-missing": [secret_call("regcred", not_found("Secret", "regcred"))],
+        "secret-opaque": [secret_call("regcred", opaque)],
+        "secret-poison": [secret_call("regcred", poison)],
+        "secret-forbidden": [secret_call("regcred", 'secrets "regcred" is forbidden: User '
+                             '"system:serviceaccount:kubewarden:policy-server-default" cannot '
+                             'get resource "secrets" in API group "" in the namespace "team-a"')],
+        "local-aligned": [secret_call("local-creds", local)],
+        "local-no-port": [secret_call("local-creds", no_port)],
+        "sa-builder": [("ServiceAccount", "builder", service_account("builder", ["regcred"])),
+                       secret_call("regcred", regcred)],
+        "sa-missing": [("ServiceAccount", "builder", not_found("ServiceAccount", "builder"))],
+        "none": [],
+    }
+    for name, exchanges in sessions.items():
+        session(HERE / "sessions" / f"{name}.yml", exchanges)
+    pods = {
+        "lookup-pod-regcred": pod_spec([("web", "nginx"), ("app", PRIVATE)], ["regcred"]),
+        "lookup-pod-local": pod_spec([("app", "registry.local:5000/team/app")], ["local-creds"]),
+        "lookup-pod-local-none": pod_spec([("app", "registry.local:5000/team/app")], []),
+    }
+    for name, spec in pods.items():
+        write(f"{name}.json", request("Pod", wrap("Pod", name, spec)))
+    deployment = wrap("Deployment", "lookup-app", pod_spec([("app", PRIVATE)], ["regcred"]))
+    write("lookup-deployment-regcred.json", request("Deployment", deployment))
+    relying = wrap("Deployment", "lookup-sa-app", pod_spec([("app", PRIVATE)], None, sa="builder"))
+    write("lookup-deployment-service-account.json", request("Deployment", relying))
+    own = wrap("Deployment", "lookup-own-app",
+               pod_spec([("app", PRIVATE)], ["regcred"], sa="builder"))
+    write("lookup-deployment-own-list.json", request("Deployment", own))
+
+
 def bench_requests():
     """The requests `make bench` times (bench/requests/)."""
     out = HERE.parent.parent / "bench" / "requests"
@@ -324,6 +404,17 @@ def bench_requests():
                 pod_spec(many, ["regcred", "gcr-creds", "quay-my-org"]))
     (out / "cronjob-10-containers.json").write_text(
         json.dumps(request("CronJob", cron), indent=2) + "\n")
+    # With cluster lookups: both pull secrets are read, from the session beside the request.
+    images = [("web", "nginx:1.27"), ("app", PRIVATE), ("cache", "registry.local:5000/team/cache:7")]
+    deployment = wrap("Deployment", "bench-lookups",
+                      pod_spec(images, ["regcred", "local-creds"], sa="web"))
+    (out / "deployment-3-containers-lookups.json").write_text(
+        json.dumps(request("Deployment", deployment), indent=2) + "\n")
+    session(out / "deployment-3-containers-lookups.session.yml", [
+        ("Secret", "regcred", dockerconfigjson("regcred", {"auths": {"private.registry.com": GOOD}})),
+        ("Secret", "local-creds",
+         dockerconfigjson("local-creds", {"auths": {"registry.local:5000": GOOD}})),
+    ])
     registries = {f"registry-{i}.example.com": GOOD for i in range(19)}
     registries["private.registry.com"] = GOOD
     pull = dockerconfigjson("regcred", {"auths": registries})
@@ -347,4 +438,5 @@ if __name__ == "__main__":
     else:
         main()
         secrets()
+        lookups()
         bench_requests()

@@ -110,7 +110,7 @@ impl RegistryEntry {
         if self.has_glob() {
             return None;
         }
-        near_miss::between(&Location::of_image(image), Found::Image, &self.0)
+        near_miss::between(&Location::of_image_host(image), Found::Image, &self.0)
     }
 
     /// Orders entries from most to least specific: longer path prefixes first, then hosts

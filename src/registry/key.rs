@@ -11,7 +11,6 @@ use super::near_miss::{self, Found, NearMiss};
 use super::{KeyError, Location, go_url, is_default_registry_match, labels_overlap};
 use crate::docker_hub;
 use crate::glob;
-#[cfg(test)]
 use crate::reference::ImageRef;
 
 /// A registry key of a `.dockerconfigjson` / `.dockercfg`, borrowed from the secret's content.
@@ -58,6 +57,24 @@ impl<'a> RegistryKey<'a> {
         })
     }
 
+    /// The same key, with its text copied out of the secret's content.
+    pub(crate) fn into_owned(self) -> RegistryKey<'static> {
+        let Location {
+            host_port,
+            path,
+            host,
+            port,
+            literal,
+        } = self.0;
+        RegistryKey(Location {
+            host_port: Cow::Owned(host_port.into_owned()),
+            path: Cow::Owned(path.into_owned()),
+            host,
+            port,
+            literal,
+        })
+    }
+
     /// Whether this is the key under which the kubelet keeps Docker Hub's fallback credentials.
     pub(crate) fn is_docker_hub_index(&self) -> bool {
         self.0.host_port() == docker_hub::INDEX && self.0.path.is_empty()
@@ -65,7 +82,6 @@ impl<'a> RegistryKey<'a> {
 
     /// The kubelet's `URLsMatch`: would the kubelet offer this key's credentials for `image`?
     /// (Not counting the Docker Hub fallback, which applies only when no key matches.)
-    #[cfg(test)]
     pub(crate) fn kubelet_matches(&self, image: &ImageRef<'_>) -> bool {
         self.0.host_matches(image, false)
             && match self.0.path.strip_prefix('/') {
@@ -152,6 +168,11 @@ impl<'a> RegistryKey<'a> {
                 key == label || key == "*"
             }
         })
+    }
+
+    /// Why this key, which the kubelet does not match with `image`, looks meant for it.
+    pub(crate) fn near_miss_of_image(&self, image: &ImageRef<'_>) -> Option<NearMiss> {
+        near_miss::between(&self.0, Found::Key, &Location::of_image(image))
     }
 
     /// Why this key, which does not serve the entry, looks meant for it; `None` when it is

@@ -65,9 +65,18 @@ impl<'a> Location<'a> {
         }
     }
 
-    /// An image's registry, as a location without a path, for comparing it with others.
-    fn of_image<'i>(image: &'i ImageRef<'_>) -> Location<'i> {
+    /// An image's registry, as a location without a path: what stands where a registry was
+    /// meant, for comparing it with one.
+    fn of_image_host<'i>(image: &'i ImageRef<'_>) -> Location<'i> {
         Location::new(Cow::Borrowed(image.domain()), Cow::Borrowed(""))
+    }
+
+    /// An image's repository as a location: what a key was meant to serve.
+    fn of_image(image: &ImageRef<'_>) -> Location<'static> {
+        Location::new(
+            Cow::Owned(image.domain().to_owned()),
+            Cow::Owned(format!("/{}", image.path())),
+        )
     }
 
     fn host_port(&self) -> &str {

@@ -1,16 +1,27 @@
-//! The pod-spec check's findings in words: one rejection that lists every offending container
-//! and ends with what to change, and a warning per finding that does not block.
+//! The pod-spec check's findings in words: one rejection that names every problem, the pull
+//! secrets' first and then each offending container's, and ends with what to change; and a
+//! warning per finding that does not block.
 
 use std::fmt::Write as _;
 
-use super::{hints, list};
-use crate::pod_check::{At, PodReview, Problem, Warning};
-use crate::settings::{Registry, Settings};
-use crate::verdict::Verdict;
+use super::{hints, list, secret};
+use crate::cluster::LookupError;
+use crate::keyring::{Ignored, State};
+use crate::lookups::Source;
+use crate::pod_check::{At, Candidate, PodReview, Problem, SecretProblem, Warning};
+use crate::secret_check::{self, Fix};
+use crate::settings::{PullSecrets, Registry, Settings};
+use crate::verdict::{SecretKind, Subject, Verdict};
 
 pub(crate) fn verdict(settings: &Settings, review: &PodReview<'_>) -> Verdict {
-    let warnings: Vec<String> = review.warnings.iter().map(|w| warning(review, w)).collect();
-    if review.problems.is_empty() {
+    let subject = review.subject;
+    let warnings: Vec<String> = review
+        .secret_warnings
+        .iter()
+        .map(|p| format!("{subject}: {}", secret_problem(review, p, true)))
+        .chain(review.warnings.iter().map(|w| warning(review, w)))
+        .collect();
+    if review.problems.is_empty() && review.secret_problems.is_empty() {
         return Verdict::Accept { warnings };
     }
     Verdict::Reject {
@@ -35,12 +46,12 @@ fn warning(review: &PodReview<'_>, warning: &Warning<'_>) -> String {
             hints::near_miss(near_miss)
         ),
         Warning::LeftToServiceAccount { at, registry } => format!(
-            "{} {:?}: {} needs one of the pull secrets {} for {}, and the pod template lists no \
-             imagePullSecrets: its Pods must get one from ServiceAccount {:?}",
+            "{} {:?}: {} {} for {}, and the pod template lists no imagePullSecrets: its Pods \
+             must get one from ServiceAccount {:?}",
             at.role.noun(),
             at.container,
             at.image,
-            list(registry.pull_secrets()),
+            needs(registry),
             registry.entry(),
             review.spec.service_account()
         ),
@@ -48,35 +59,60 @@ fn warning(review: &PodReview<'_>, warning: &Warning<'_>) -> String {
 }
 
 fn message(settings: &Settings, review: &PodReview<'_>) -> String {
-    let count = review.problems.len();
-    let (containers, images) = if count == 1 {
-        ("container", "its image")
-    } else {
-        ("containers", "their images")
-    };
-    let mut message = format!(
-        "{}: {count} {containers} cannot pull {images}: ",
-        review.subject
-    );
+    let mut parts: Vec<String> = Vec::new();
     let mut fixes: Vec<String> = Vec::new();
-    for (i, problem) in review.problems.iter().enumerate() {
-        if i > 0 {
-            message.push_str("; ");
-        }
-        message.push_str(&pulls(problem.at()));
-        for fix in describe(settings, review, problem, &mut message) {
+    let mut add_fixes = |more: Vec<String>| {
+        for fix in more {
             if !fixes.contains(&fix) {
                 fixes.push(fix);
             }
         }
+    };
+    for problem in &review.secret_problems {
+        parts.push(secret_problem(review, problem, false));
+        add_fixes(secret_problem_fixes(settings, review, problem));
     }
-    let _ = write!(message, ". To fix: {}.", fixes.join("; "));
-    message
+    let count = review.problems.len();
+    if count > 0 {
+        let (containers, images) = if count == 1 {
+            ("container", "its image")
+        } else {
+            ("containers", "their images")
+        };
+        let mut text = format!("{count} {containers} cannot pull {images}: ");
+        for (i, problem) in review.problems.iter().enumerate() {
+            if i > 0 {
+                text.push_str("; ");
+            }
+            text.push_str(&pulls(problem.at()));
+            add_fixes(describe(settings, review, problem, &mut text));
+        }
+        parts.push(text);
+    }
+    format!(
+        "{}: {}. To fix: {}.",
+        review.subject,
+        parts.join("; "),
+        fixes.join("; ")
+    )
 }
 
 /// `container "app" pulls "private.registry.com/app:1"`.
 fn pulls(at: &At<'_>) -> String {
     format!("{} {:?} pulls {:?}", at.role.noun(), at.container, at.image)
+}
+
+/// `needs the pull secret regcred`, `needs one of the pull secrets a, b`.
+fn needs(registry: &Registry) -> String {
+    match registry.pull_secrets() {
+        PullSecrets::OneOf(names) if names.len() == 1 => {
+            format!("needs the pull secret {}", names[0])
+        }
+        PullSecrets::OneOf(names) => format!("needs one of the pull secrets {}", list(names)),
+        PullSecrets::AnyReferenced | PullSecrets::None => {
+            "needs a pull secret that serves it".into()
+        }
+    }
 }
 
 /// Writes what is wrong with the image after [`pulls`], and returns the fixes.
@@ -117,7 +153,13 @@ fn describe(
             domain, registry, ..
         } => {
             missing_secret(settings, review, domain, registry, message);
-            missing_secret_fixes(review, registry)
+            missing_secret_fixes(review, domain, registry)
+        }
+        Problem::NotServed {
+            domain, candidates, ..
+        } => {
+            not_served(domain, candidates, message);
+            not_served_fixes(review, domain, candidates)
         }
     }
 }
@@ -135,6 +177,14 @@ fn unlisted_fix(settings: &Settings, domain: &str) -> String {
     }
 }
 
+/// Where the Pods' pull secrets come from, when their ServiceAccount's.
+fn from_service_account<'l>(review: &'l PodReview<'_>) -> Option<&'l str> {
+    match review.lookups.map(|l| &l.source) {
+        Some(Source::ServiceAccount { name, .. }) => Some(name),
+        _ => None,
+    }
+}
+
 fn missing_secret(
     settings: &Settings,
     review: &PodReview<'_>,
@@ -142,38 +192,46 @@ fn missing_secret(
     registry: &Registry,
     message: &mut String,
 ) {
-    let wanted = registry.pull_secrets();
     let _ = write!(
         message,
-        " from registry {domain}, which needs {} {}",
-        if wanted.len() == 1 {
-            "the pull secret"
-        } else {
-            "one of the pull secrets"
-        },
-        list(wanted)
+        " from registry {domain}, which {}",
+        needs(registry)
     );
     let entry = registry.entry().to_string();
     if domain != entry {
         let _ = write!(message, " (registry entry {entry})");
     }
     let service_account = review.spec.service_account();
-    if review.pull_secrets.is_empty() {
-        if review.subject.kind.is_template() {
+    let listed_by = match from_service_account(review) {
+        Some(account) if review.pull_secrets.is_empty() => {
             let _ = write!(
                 message,
-                ", but the pod template lists no imagePullSecrets (its Pods would get those of \
-                 ServiceAccount {service_account:?}, which this policy cannot see)"
+                ", but the pod template lists no imagePullSecrets and ServiceAccount \
+                 {account:?} has none"
             );
-        } else {
-            let _ = write!(
-                message,
-                ", but imagePullSecrets is empty (ServiceAccount {service_account:?} provided \
-                 none)"
-            );
+            return;
         }
-        return;
-    }
+        Some(account) => {
+            format!("the pull secrets its Pods get from ServiceAccount {account:?} are")
+        }
+        None if review.pull_secrets.is_empty() => {
+            if review.subject.kind.is_template() {
+                let _ = write!(
+                    message,
+                    ", but the pod template lists no imagePullSecrets (its Pods would get \
+                     those of ServiceAccount {service_account:?}, which this policy cannot see)"
+                );
+            } else {
+                let _ = write!(
+                    message,
+                    ", but imagePullSecrets is empty (ServiceAccount {service_account:?} \
+                     provided none)"
+                );
+            }
+            return;
+        }
+        None => "imagePullSecrets lists".to_owned(),
+    };
     let notes: Vec<String> = review
         .pull_secrets
         .iter()
@@ -191,13 +249,13 @@ fn missing_secret(
         .collect();
     let _ = write!(
         message,
-        ", but imagePullSecrets lists {} ({})",
+        ", but {listed_by} {} ({})",
         list(&review.pull_secrets),
         notes.join(", ")
     );
 }
 
-fn missing_secret_fixes(review: &PodReview<'_>, registry: &Registry) -> Vec<String> {
+fn missing_secret_fixes(review: &PodReview<'_>, domain: &str, registry: &Registry) -> Vec<String> {
     let (subject, kind) = (review.subject, review.subject.kind);
     if !kind.is_template() && !subject.is_create() {
         return vec![
@@ -206,16 +264,22 @@ fn missing_secret_fixes(review: &PodReview<'_>, registry: &Registry) -> Vec<Stri
                 .into(),
         ];
     }
-    let wanted = registry.pull_secrets();
-    let secret = if wanted.len() == 1 {
-        wanted[0].clone()
-    } else {
-        format!("one of {}", list(wanted))
+    let secret = match registry.declared_secrets() {
+        [one] => one.clone(),
+        [] => format!("a pull secret for {domain}"),
+        many => format!("one of {}", list(many)),
     };
+    let path = kind.pod_spec_path();
+    let namespace = subject.namespace_phrase();
+    if let Some(account) = from_service_account(review) {
+        return vec![format!(
+            "add {secret} to the imagePullSecrets of ServiceAccount {account:?}, or to \
+             {path}.imagePullSecrets (then the Pods get only the secrets listed there, none of \
+             the ServiceAccount's); the Secret must exist in {namespace}"
+        )];
+    }
     let mut fixes = vec![format!(
-        "add {secret} to {}.imagePullSecrets; the Secret must exist in {}",
-        kind.pod_spec_path(),
-        subject.namespace_phrase()
+        "add {secret} to {path}.imagePullSecrets; the Secret must exist in {namespace}"
     )];
     if kind.is_template() && review.pull_secrets.is_empty() {
         fixes.push(format!(
@@ -225,4 +289,241 @@ fn missing_secret_fixes(review: &PodReview<'_>, registry: &Registry) -> Vec<Stri
         ));
     }
     fixes
+}
+
+fn not_served(domain: &str, candidates: &[Candidate<'_>], message: &mut String) {
+    let names: Vec<&str> = candidates.iter().map(|c| c.secret.name.as_str()).collect();
+    let _ = write!(
+        message,
+        " from registry {domain}, but no key of {} {} serves it:",
+        if names.len() == 1 {
+            "its pull secret"
+        } else {
+            "its pull secrets"
+        },
+        list(&names)
+    );
+    let mut first = true;
+    for candidate in candidates {
+        let holds = match &candidate.secret.state {
+            State::Usable { keys, useless } if keys.is_empty() => match useless {
+                Some((format, why)) => secret::problem(&secret_check::Problem::Useless {
+                    format: *format,
+                    why: why.clone(),
+                }),
+                None => "holds no registry keys".into(),
+            },
+            State::Usable { keys, .. } => {
+                let keys: Vec<String> = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(k, held)| {
+                        let mut key = held.shown.to_string();
+                        if let Some((_, hint)) = candidate.hints.iter().find(|(h, _)| *h == k) {
+                            let _ = write!(key, " ({})", hints::near_miss(hint));
+                        }
+                        if held.key.is_err() {
+                            key.push_str(" (which the kubelet drops)");
+                        } else if !held.has_credentials {
+                            key.push_str(" (with no credentials)");
+                        }
+                        key
+                    })
+                    .collect();
+                format!("holds {}", keys.join(", "))
+            }
+            State::Ignored(why) => ignored(why),
+            State::Unavailable(_) | State::Poison { .. } => continue,
+        };
+        let separator = if first { "" } else { ";" };
+        first = false;
+        let _ = write!(message, "{separator} {} {holds}", candidate.secret.name);
+    }
+}
+
+fn not_served_fixes(
+    review: &PodReview<'_>,
+    domain: &str,
+    candidates: &[Candidate<'_>],
+) -> Vec<String> {
+    let Some(candidate) = candidates.first() else {
+        return Vec::new();
+    };
+    let name = candidate.secret.name.as_str();
+    let fix = Fix {
+        servers: vec![domain.to_owned()],
+        delete_first: matches!(
+            candidate.secret.state,
+            State::Ignored(Ignored::OtherType { .. })
+        ),
+    };
+    vec![secret::fix_named(
+        &secret_subject(review, name, false),
+        name,
+        &fix,
+    )]
+}
+
+/// A Secret in the pod spec's namespace, as messages name it.
+fn secret_subject<'s>(
+    review: &PodReview<'s>,
+    name: &'s str,
+    create: bool,
+) -> Subject<'s, SecretKind> {
+    Subject {
+        kind: SecretKind,
+        name: Some(name.into()),
+        namespace: review.subject.namespace,
+        create,
+    }
+}
+
+/// Why the kubelet ignores a Secret, after its name.
+fn ignored(why: &Ignored) -> String {
+    match why {
+        Ignored::OtherType { secret_type, holds } => match holds.first() {
+            Some(format) => secret::ignored_for_its_type(secret_type, *format),
+            None => format!("is of type {secret_type}, which the kubelet ignores for image pulls"),
+        },
+        Ignored::MissingKey {
+            format,
+            secret_type,
+        } => secret::problem(&secret_check::Problem::MissingKey {
+            format: *format,
+            secret_type,
+        }),
+        Ignored::Empty { format } => {
+            secret::problem(&secret_check::Problem::Empty { format: *format })
+        }
+    }
+}
+
+/// A finding about the pull secrets themselves; `warns` when it is a warning.
+fn secret_problem(review: &PodReview<'_>, problem: &SecretProblem<'_>, warns: bool) -> String {
+    let namespace = review.subject.namespace_phrase();
+    match problem {
+        SecretProblem::SecretMissing { name } => format!(
+            "Secret {name:?} does not exist in {namespace} (Secrets are namespace-scoped: the \
+             kubelet reads a Pod's pull secrets from the Pod's own namespace){}",
+            if warns {
+                "; the Pods get no credentials from it until it does"
+            } else {
+                ""
+            }
+        ),
+        SecretProblem::ServiceAccountMissing { name } => format!(
+            "its Pods run as ServiceAccount {name:?}, which does not exist in {namespace}: \
+             their controller cannot create them{}",
+            if warns { " until it does" } else { "" }
+        ),
+        SecretProblem::Unreadable {
+            resource,
+            names,
+            error,
+        } => {
+            let names = names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>();
+            match error {
+                LookupError::NotGranted => format!(
+                    "the policy may not read {} ({}): it was not granted them",
+                    resource.plural(),
+                    names.join(", ")
+                ),
+                LookupError::Forbidden => format!(
+                    "the policy server may not get {} in {namespace} ({})",
+                    resource.plural(),
+                    names.join(", ")
+                ),
+                LookupError::NotFound | LookupError::Failed => format!(
+                    "the policy could not read {} {} in {namespace}",
+                    resource.kind(),
+                    names.join(", ")
+                ),
+            }
+        }
+        SecretProblem::Poison {
+            name,
+            format,
+            errors,
+        } => format!(
+            "{} {}",
+            secret_subject(review, name, false),
+            secret::problem(&secret_check::Problem::Undecodable {
+                format: *format,
+                errors: errors.to_vec(),
+            })
+        ),
+        SecretProblem::Ignored { name, why } => format!(
+            "{} {}, so Pods that name it in imagePullSecrets get no credentials from it",
+            secret_subject(review, name, false),
+            ignored(why)
+        ),
+    }
+}
+
+fn secret_problem_fixes(
+    settings: &Settings,
+    review: &PodReview<'_>,
+    problem: &SecretProblem<'_>,
+) -> Vec<String> {
+    let declared_servers = |name: &str| -> Vec<String> {
+        settings
+            .registries_served_by(name)
+            .map(secret_check::server_for)
+            .collect()
+    };
+    match problem {
+        SecretProblem::SecretMissing { name } => {
+            let fix = Fix {
+                servers: declared_servers(name),
+                delete_first: false,
+            };
+            vec![secret::fix_named(
+                &secret_subject(review, name, true),
+                name,
+                &fix,
+            )]
+        }
+        SecretProblem::ServiceAccountMissing { name } => vec![format!(
+            "create ServiceAccount {name:?} (`kubectl create serviceaccount {name}{}`) with the \
+             pull secrets in its imagePullSecrets, or set {}.serviceAccountName to one that \
+             exists",
+            secret::namespace_flag(review.subject),
+            review.subject.kind.pod_spec_path()
+        )],
+        SecretProblem::Unreadable {
+            resource, error, ..
+        } => vec![match error {
+            LookupError::NotGranted => format!(
+                "add {{apiVersion: {}, kind: {}}} to spec.contextAwareResources of the policy's \
+                 ClusterAdmissionPolicy (a namespaced AdmissionPolicy cannot read cluster \
+                 objects), or set clusterLookups: false",
+                resource.api_version(),
+                resource.kind()
+            ),
+            LookupError::Forbidden => format!(
+                "let the policy server's ServiceAccount get {} (policyServer.permissions of the \
+                 kubewarden-defaults chart, or a Role and RoleBinding of your own)",
+                resource.plural()
+            ),
+            LookupError::NotFound | LookupError::Failed => {
+                "try again; the policy server's log has the Kubernetes API's answer".to_owned()
+            }
+        }],
+        SecretProblem::Poison { name, errors, .. } => {
+            let mut servers = declared_servers(name);
+            if servers.is_empty() {
+                servers = secret_check::servers_of_broken_keys(errors);
+            }
+            let fix = Fix {
+                servers,
+                delete_first: false,
+            };
+            vec![secret::fix_named(
+                &secret_subject(review, name, false),
+                name,
+                &fix,
+            )]
+        }
+        SecretProblem::Ignored { .. } => Vec::new(),
+    }
 }

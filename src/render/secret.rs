@@ -8,7 +8,7 @@ use crate::dockerconfig::Format;
 use crate::pull_secret::{Unusable, Useless};
 use crate::secret_check::{Fix, Problem, SecretReview, Warning};
 use crate::settings::Registry;
-use crate::verdict::{Kind, Subject, Verdict};
+use crate::verdict::{Kind, SecretKind, Subject, Verdict};
 
 const POISON: &str = "A pull secret the kubelet cannot decode makes every image pull of every \
                       Pod that references it fail, public images included";
@@ -208,23 +208,32 @@ fn entries(registries: &[&Registry]) -> String {
     entries.join(" and ")
 }
 
-/// The command that writes a correct pull secret. Credentials are placeholders, always.
+/// The command that writes a correct pull secret, the Secret under review. Credentials are
+/// placeholders, always.
 pub(crate) fn fix<K: Kind>(subject: &Subject<'_, K>, name: Option<&str>, fix: &Fix) -> String {
-    let name = name.unwrap_or("<name>");
+    fix_of("it", subject, name.unwrap_or("<name>"), fix)
+}
+
+/// [`fix`], for a Secret that a message about another object names.
+pub(crate) fn fix_named(subject: &Subject<'_, SecretKind>, name: &str, fix: &Fix) -> String {
+    fix_of(&format!("Secret {name:?}"), subject, name, fix)
+}
+
+fn fix_of<K: Kind>(it: &str, subject: &Subject<'_, K>, name: &str, fix: &Fix) -> String {
     let namespace = namespace_flag(subject);
     if fix.delete_first {
         return format!(
-            "delete it (`kubectl delete secret {name}{namespace}`; its type cannot be changed), \
-             then {}",
-            command(name, &namespace, true, &fix.servers)
+            "delete {it} (`kubectl delete secret {name}{namespace}`; its type cannot be \
+             changed), then {}",
+            command("it", name, &namespace, true, &fix.servers)
         );
     }
-    command(name, &namespace, subject.is_create(), &fix.servers)
+    command(it, name, &namespace, subject.is_create(), &fix.servers)
 }
 
 /// `kubectl create secret docker-registry` writes one registry key; a secret for several
 /// registries needs the others added to its .dockerconfigjson.
-fn command(name: &str, namespace: &str, create: bool, servers: &[String]) -> String {
+fn command(it: &str, name: &str, namespace: &str, create: bool, servers: &[String]) -> String {
     let (server, others) = match servers {
         [] => ("<registry>".to_owned(), String::new()),
         [first, rest @ ..] => (
@@ -241,15 +250,12 @@ fn command(name: &str, namespace: &str, create: bool, servers: &[String]) -> Str
     };
     // An existing Secret: `kubectl create` would refuse to overwrite it.
     let (verb, apply) = if create {
-        ("write it with", "")
+        ("write", "")
     } else {
-        (
-            "replace it with",
-            " --dry-run=client -o yaml | kubectl apply -f -",
-        )
+        ("replace", " --dry-run=client -o yaml | kubectl apply -f -")
     };
     format!(
-        "{verb} `kubectl create secret docker-registry {name} --docker-server={server} \
+        "{verb} {it} with `kubectl create secret docker-registry {name} --docker-server={server} \
          --docker-username=<user> --docker-password=<password>{namespace}{apply}`{others}"
     )
 }

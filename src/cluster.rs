@@ -1,0 +1,108 @@
+//! What the policy reads from the cluster, when `clusterLookups` is on: the Secrets and the
+//! ServiceAccount a pod spec references, in its namespace. The checks ask through
+//! [`Cluster`], which the policy module answers with Kubewarden's `get_resource` host call and
+//! tests (and the troubleshooter page) with objects they hold.
+
+use std::fmt;
+
+/// The kinds of object the policy reads. Both are core `v1`, namespaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Secret,
+    ServiceAccount,
+}
+
+impl Resource {
+    pub fn api_version(self) -> &'static str {
+        "v1"
+    }
+
+    pub fn kind(self) -> &'static str {
+        match self {
+            Resource::Secret => "Secret",
+            Resource::ServiceAccount => "ServiceAccount",
+        }
+    }
+
+    /// The plural, as RBAC rules and `kubectl` name it.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Resource::Secret => "secrets",
+            Resource::ServiceAccount => "serviceaccounts",
+        }
+    }
+}
+
+/// Why an object could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupError {
+    /// There is no such object in the namespace.
+    NotFound,
+    /// The policy was not granted the kind: it is not in the `ClusterAdmissionPolicy`'s
+    /// `spec.contextAwareResources` (or the policy is a namespaced `AdmissionPolicy`).
+    NotGranted,
+    /// The Kubernetes API refused the policy server (RBAC).
+    Forbidden,
+    /// Any other failure (the API server unreachable, a reply that is not an object).
+    Failed,
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LookupError::NotFound => "not found",
+            LookupError::NotGranted => "not granted to the policy",
+            LookupError::Forbidden => "forbidden to the policy server",
+            LookupError::Failed => "the lookup failed",
+        })
+    }
+}
+
+/// Reads namespaced objects from the cluster.
+pub trait Cluster {
+    /// The object `name` of kind `resource` in `namespace`, as the Kubernetes API serves it
+    /// (JSON).
+    fn get(&self, resource: Resource, namespace: &str, name: &str) -> Result<Vec<u8>, LookupError>;
+}
+
+/// The cluster of a policy that may not read it: every lookup is refused. What runs when
+/// `clusterLookups` is off (no lookup is ever asked for then) and in native front ends that
+/// hold no objects.
+pub struct NoCluster;
+
+impl Cluster for NoCluster {
+    fn get(&self, _: Resource, _: &str, _: &str) -> Result<Vec<u8>, LookupError> {
+        Err(LookupError::NotGranted)
+    }
+}
+
+/// Objects held in memory, looked up by kind, namespace and name: tests, and the
+/// troubleshooter page with what its user pasted.
+#[derive(Debug, Clone, Default)]
+pub struct Objects {
+    objects: Vec<(Resource, String, String, Vec<u8>)>,
+}
+
+impl Objects {
+    pub fn new() -> Objects {
+        Objects::default()
+    }
+
+    /// Adds an object (its JSON); a later one of the same kind, namespace and name wins.
+    pub fn insert(&mut self, resource: Resource, namespace: &str, name: &str, json: Vec<u8>) {
+        self.objects
+            .retain(|(r, ns, n, _)| !(*r == resource && ns == namespace && n == name));
+        self.objects
+            .push((resource, namespace.to_owned(), name.to_owned(), json));
+    }
+}
+
+impl Cluster for Objects {
+    fn get(&self, resource: Resource, namespace: &str, name: &str) -> Result<Vec<u8>, LookupError> {
+        self.objects
+            .iter()
+            .find(|(r, ns, n, _)| *r == resource && ns == namespace && n == name)
+            .map(|(_, _, _, json)| json.clone())
+            .ok_or(LookupError::NotFound)
+    }
+}
