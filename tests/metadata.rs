@@ -97,6 +97,30 @@ fn policy_manifest_agrees_and_its_settings_are_valid() {
 }
 
 #[test]
+fn the_lookup_policy_is_granted_what_the_module_reads() {
+    let metadata = yaml("metadata.yml");
+    let lookups = yaml("policy-cluster-lookups.yaml");
+    assert_eq!(lookups["kind"], "ClusterAdmissionPolicy");
+    assert_eq!(lookups["spec"]["rules"], metadata["rules"]);
+    assert_eq!(
+        lookups["spec"]["contextAwareResources"],
+        metadata["contextAwareResources"]
+    );
+    assert_eq!(
+        metadata["hostCapabilities"],
+        serde_json::json!(["kubernetes/get_resource"])
+    );
+    assert_eq!(lookups["spec"]["settings"]["clusterLookups"], true);
+    let settings = serde_json::to_vec(&lookups["spec"]["settings"]).unwrap();
+    Settings::from_json(&settings).expect("policy-cluster-lookups.yaml settings");
+    // The settings-only policy reads nothing from the cluster.
+    let policy = yaml("policy.yaml");
+    assert_eq!(lookups["spec"]["module"], policy["spec"]["module"]);
+    assert!(policy["spec"].get("contextAwareResources").is_none());
+    assert_ne!(policy["spec"]["settings"]["clusterLookups"], true);
+}
+
+#[test]
 fn questions_cover_every_setting() {
     let questions = yaml("questions-ui.yml");
     let variables: Vec<&str> = questions["questions"]
