@@ -12,15 +12,16 @@ use crate::verdict::Verdict;
 /// `validate`: the Kubewarden ValidationResponse for a `{"request", "settings"}` payload.
 /// `cluster` answers the lookups of `clusterLookups: true`; nothing is asked of it otherwise.
 pub fn validate(payload: &[u8], cluster: &dyn Cluster) -> Vec<u8> {
-    let (accepted, message, warnings) = match review(payload, cluster) {
-        Verdict::Accept { warnings } => (true, None, warnings),
-        Verdict::Reject { message, warnings } => (false, Some(message), warnings),
+    let (accepted, message, mutated_object, warnings) = match review(payload, cluster) {
+        Verdict::Accept { warnings } => (true, None, None, warnings),
+        Verdict::Mutate { object, warnings } => (true, None, Some(object), warnings),
+        Verdict::Reject { message, warnings } => (false, Some(message), None, warnings),
     };
     let response = ValidationResponse {
         accepted,
         message,
         code: None,
-        mutated_object: None,
+        mutated_object,
         audit_annotations: None,
         warnings: (!warnings.is_empty()).then_some(warnings),
     };

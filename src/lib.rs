@@ -24,6 +24,7 @@ mod host;
 mod json_error;
 mod keyring;
 mod lookups;
+mod mutation;
 mod pod_check;
 mod pull_secret;
 mod reference;

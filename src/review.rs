@@ -10,7 +10,9 @@ use std::rc::Rc;
 use crate::cluster::Cluster;
 use crate::json_error;
 use crate::lookups::Lookups;
+use crate::mutation;
 use crate::pod_check::{judges_anything, review_pod_spec};
+use crate::render;
 use crate::secret_check::check_secret;
 use crate::settings::Settings;
 use crate::verdict::{Kind, SecretKind, Subject, Verdict};
@@ -26,7 +28,7 @@ pub(crate) fn review(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
         Ok(settings) => settings,
         Err(e) => return Verdict::reject(format!("the policy settings are not valid: {e}")),
     };
-    review_request(&settings, &parsed.request, cluster)
+    review_request(&settings, &parsed.request, payload, cluster)
 }
 
 thread_local! {
@@ -88,6 +90,7 @@ impl Checked {
 fn review_request(
     settings: &Settings,
     request: &AdmissionRequest<'_>,
+    payload: &[u8],
     cluster: &dyn Cluster,
 ) -> Verdict {
     let Some(checked) = Checked::from_group_kind(&request.kind.group, &request.kind.kind) else {
@@ -156,7 +159,39 @@ fn review_request(
         }
         _ => None,
     };
-    review_pod_spec(settings, &subject, spec, old, lookups.as_ref()).verdict(settings)
+    let review = review_pod_spec(settings, &subject, spec, old, lookups.as_ref());
+    if settings.add_missing_pull_secrets()
+        && let Some(plan) = mutation::plan(&review, cluster)
+        && let Some(object) = changed_object(payload, kind, &plan)
+    {
+        let mut warnings = render::pod::warnings(&review);
+        warnings.extend(render::mutation::warnings(&plan));
+        return Verdict::Mutate { object, warnings };
+    }
+    review.verdict(settings)
+}
+
+/// The object of the request, read whole and changed by `plan`: only a fixable request reads
+/// it so.
+fn changed_object(
+    payload: &[u8],
+    kind: WorkloadKind,
+    plan: &mutation::Plan<'_>,
+) -> Option<serde_json::Value> {
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        request: Request,
+    }
+    #[derive(serde::Deserialize)]
+    struct Request {
+        object: serde_json::Value,
+    }
+    let mut object = serde_json::from_slice::<Payload>(payload)
+        .ok()?
+        .request
+        .object;
+    mutation::apply(plan, kind, &mut object)?;
+    Some(object)
 }
 
 /// Answers a payload that does not deserialize: accepted when it is of a kind the policy does

@@ -108,6 +108,8 @@ pub(crate) struct RawSettings {
     cluster_lookups: bool,
     #[serde(default)]
     missing_pull_secrets: MissingPullSecrets,
+    #[serde(default)]
+    add_missing_pull_secrets: bool,
 }
 
 fn yes() -> bool {
@@ -191,6 +193,7 @@ impl Default for RawSettings {
             validate_secrets: true,
             cluster_lookups: false,
             missing_pull_secrets: MissingPullSecrets::default(),
+            add_missing_pull_secrets: false,
         }
     }
 }
@@ -205,6 +208,7 @@ pub struct Settings {
     validate_secrets: bool,
     cluster_lookups: bool,
     missing_pull_secrets: MissingPullSecrets,
+    add_missing_pull_secrets: bool,
 }
 
 impl Settings {
@@ -275,6 +279,11 @@ impl Settings {
     pub(crate) fn missing_pull_secrets(&self) -> MissingPullSecrets {
         self.missing_pull_secrets
     }
+
+    /// Whether a missing pull secret is added to the object rather than rejected.
+    pub(crate) fn add_missing_pull_secrets(&self) -> bool {
+        self.add_missing_pull_secrets
+    }
 }
 
 impl TryFrom<RawSettings> for Settings {
@@ -309,6 +318,7 @@ impl TryFrom<RawSettings> for Settings {
             validate_secrets: raw.validate_secrets,
             cluster_lookups: raw.cluster_lookups,
             missing_pull_secrets: raw.missing_pull_secrets,
+            add_missing_pull_secrets: raw.add_missing_pull_secrets,
         })
     }
 }

@@ -3,10 +3,16 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// The outcome of a check: accepted or rejected, with non-blocking warnings either way.
+/// The outcome of a check: accepted (as it is, or with the object changed) or rejected, with
+/// non-blocking warnings either way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Accept {
+        warnings: Vec<String>,
+    },
+    /// Accepted once changed into `object`, the whole object as the API server is to store it.
+    Mutate {
+        object: serde_json::Value,
         warnings: Vec<String>,
     },
     Reject {
@@ -30,14 +36,22 @@ impl Verdict {
     }
 
     pub fn is_allowed(&self) -> bool {
-        matches!(self, Verdict::Accept { .. })
+        !matches!(self, Verdict::Reject { .. })
     }
 
     /// The rejection message, when rejected.
     pub fn message(&self) -> Option<&str> {
         match self {
             Verdict::Reject { message, .. } => Some(message),
-            Verdict::Accept { .. } => None,
+            Verdict::Accept { .. } | Verdict::Mutate { .. } => None,
+        }
+    }
+
+    /// The changed object, when the verdict changes it.
+    pub fn mutated_object(&self) -> Option<&serde_json::Value> {
+        match self {
+            Verdict::Mutate { object, .. } => Some(object),
+            Verdict::Accept { .. } | Verdict::Reject { .. } => None,
         }
     }
 
@@ -51,7 +65,9 @@ impl Verdict {
 
     pub fn warnings(&self) -> &[String] {
         match self {
-            Verdict::Accept { warnings } | Verdict::Reject { warnings, .. } => warnings,
+            Verdict::Accept { warnings }
+            | Verdict::Mutate { warnings, .. }
+            | Verdict::Reject { warnings, .. } => warnings,
         }
     }
 }

@@ -5,7 +5,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use image_pull_secrets_policy::validate;
+use image_pull_secrets_policy::NoCluster;
+
+fn validate(payload: &[u8]) -> Vec<u8> {
+    image_pull_secrets_policy::validate(payload, &NoCluster)
+}
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -2,7 +2,11 @@
 //! server would see an unexplained HTTP 500. Every end-to-end fixture is damaged at random
 //! (bytes overwritten, cut short) and must still get a well-formed accept or reject.
 
-use image_pull_secrets_policy::{validate, validate_settings};
+use image_pull_secrets_policy::{NoCluster, validate_settings};
+
+fn validate(payload: &[u8]) -> Vec<u8> {
+    image_pull_secrets_policy::validate(payload, &NoCluster)
+}
 use proptest::prelude::*;
 use serde_json::Value;
 

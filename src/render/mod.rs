@@ -4,6 +4,7 @@
 //! names and registries, never values.
 
 pub(crate) mod hints;
+pub(crate) mod mutation;
 pub(crate) mod pod;
 pub(crate) mod secret;
 

@@ -14,13 +14,7 @@ use crate::settings::{PullSecrets, Registry, Settings};
 use crate::verdict::{SecretKind, Subject, Verdict};
 
 pub(crate) fn verdict(settings: &Settings, review: &PodReview<'_>) -> Verdict {
-    let subject = review.subject;
-    let warnings: Vec<String> = review
-        .secret_warnings
-        .iter()
-        .map(|p| format!("{subject}: {}", secret_problem(review, p, true)))
-        .chain(review.warnings.iter().map(|w| warning(review, w)))
-        .collect();
+    let warnings = warnings(review);
     if review.problems.is_empty() && review.secret_problems.is_empty() {
         return Verdict::Accept { warnings };
     }
@@ -28,6 +22,17 @@ pub(crate) fn verdict(settings: &Settings, review: &PodReview<'_>) -> Verdict {
         message: message(settings, review),
         warnings,
     }
+}
+
+/// The review's warnings, whatever the verdict.
+pub(crate) fn warnings(review: &PodReview<'_>) -> Vec<String> {
+    let subject = review.subject;
+    review
+        .secret_warnings
+        .iter()
+        .map(|p| format!("{subject}: {}", secret_problem(review, p, true)))
+        .chain(review.warnings.iter().map(|w| warning(review, w)))
+        .collect()
 }
 
 fn warning(review: &PodReview<'_>, warning: &Warning<'_>) -> String {
