@@ -2,6 +2,7 @@
 #   make run    build the policy and evaluate a sample admission request
 #   make test   formatting, lints, unit tests and the end-to-end suite
 #   make bench  evaluation time per request against a parse-only floor guest, and module size
+#   make artifacthub-pkg.yml  regenerate the Artifact Hub package file (needs kwctl)
 
 SHELL := /bin/bash
 TARGET := wasm32-wasip1
@@ -70,6 +71,16 @@ e2e-tests: deps policy.wasm $(RUNNER)
 	@set -o pipefail; bats e2e-tests/ | tee target/e2e.tap; status=$$?; \
 		echo "e2e: $$(grep -c '^ok ' target/e2e.tap) passed, $$(grep -c '^not ok ' target/e2e.tap) failed"; \
 		exit $$status
+
+# kwctl writes it from metadata.yml and questions-ui.yml; tests/metadata.rs checks that the
+# committed file is what it writes.
+artifacthub-pkg.yml: metadata.yml questions-ui.yml
+	@command -v kwctl >/dev/null || { \
+		echo "make artifacthub-pkg.yml needs kwctl, which is not installed: get it from" >&2; \
+		echo "https://github.com/kubewarden/kubewarden-controller/releases and run this again." >&2; \
+		exit 1; }
+	kwctl scaffold artifacthub --metadata-path metadata.yml --questions-path questions-ui.yml \
+		--output artifacthub-pkg.yml
 
 # The 1 MiB Secret is generated, not committed.
 target/bench/secret-opaque-1mib.json: e2e-tests/test_data/generate.py
