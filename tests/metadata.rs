@@ -502,6 +502,96 @@ fn timestamps_are_checked_as_kwctl_writes_them() {
     assert!(!is_kwctl_timestamp("2026-06-12"));
 }
 
+#[test]
+fn artifacthub_repository_owners_are_the_maintainers() {
+    let repo = yaml("artifacthub-repo.yml");
+    let hub = yaml("artifacthub-pkg.yml");
+    assert_eq!(repo["owners"], hub["maintainers"]);
+}
+
+// The release runs only on GitHub, from a tag: what it would get wrong has to be caught here.
+
+#[test]
+fn release_pushes_to_the_metadata_oci_url_once_the_tag_is_checked() {
+    let release = yaml(".github/workflows/release.yml");
+    let metadata = yaml("metadata.yml");
+    let job = &release["jobs"]["release"];
+    let uses = job["uses"].as_str().unwrap();
+    assert!(
+        uses.starts_with(
+            "kubewarden/github-actions/.github/workflows/reusable-release-policy-rust.yml@"
+        ),
+        "{uses}"
+    );
+    assert_eq!(
+        job["with"]["oci-target"],
+        metadata["annotations"]["io.kubewarden.policy.ociUrl"]
+    );
+    // The job that regenerates artifacthub-pkg.yml for the artifacthub branch.
+    assert_eq!(job["with"]["artifacthub"], true);
+    let needs = job["needs"].as_array().unwrap();
+    for check in ["test", "check-release-tag"] {
+        assert!(
+            needs.contains(&check.into()),
+            "release does not wait for {check}"
+        );
+    }
+    let step = &release["jobs"]["check-release-tag"]["steps"][1];
+    assert_eq!(step["run"], "make check-release-tag");
+    assert_eq!(step["env"]["TAG"], "${{ github.ref_name }}");
+}
+
+/// `uses:` references in the workflows, as `(action, commit, release tag)`.
+fn workflow_actions() -> Vec<(String, String, String)> {
+    let mut actions = Vec::new();
+    for file in ["test.yml", "release.yml"] {
+        let path = format!("{}/.github/workflows/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines() {
+            let line = line.trim().trim_start_matches("- ");
+            let Some(reference) = line.strip_prefix("uses: ") else {
+                continue;
+            };
+            let (action, pin) = reference
+                .split_once('@')
+                .unwrap_or_else(|| panic!("{file}: {line}"));
+            let (commit, tag) = pin.split_once(" # ").unwrap_or_else(|| {
+                panic!("{file}: {line}: pin a commit, with its tag as a comment")
+            });
+            actions.push((action.to_string(), commit.to_string(), tag.to_string()));
+        }
+    }
+    actions
+}
+
+#[test]
+fn workflows_pin_actions_to_released_commits() {
+    let actions = workflow_actions();
+    assert!(!actions.is_empty());
+    for (action, commit, tag) in &actions {
+        // A tag can be moved; the commit it named when the workflow was written cannot.
+        assert!(
+            commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{action}@{commit}"
+        );
+        let version = tag.strip_prefix('v').unwrap_or("");
+        assert!(
+            version.split('.').count() == 3
+                && version
+                    .split('.')
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+            "{action}: {tag} is not a release tag"
+        );
+    }
+    // The reusable workflows of one release are made to work together.
+    let kubewarden: std::collections::BTreeSet<_> = actions
+        .iter()
+        .filter(|(action, ..)| action.starts_with("kubewarden/github-actions/"))
+        .map(|(_, commit, tag)| (commit, tag))
+        .collect();
+    assert_eq!(kubewarden.len(), 1, "{kubewarden:?}");
+}
+
 /// One entry of `maintainers` in `artifacthub-pkg.yml`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Maintainer {
