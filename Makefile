@@ -2,6 +2,7 @@
 #   make run    build the policy and evaluate a sample admission request
 #   make test   formatting, lints, unit tests and the end-to-end suite
 #   make bench  evaluation time per request against a parse-only floor guest, and module size
+#   make artifacthub-pkg.yml  regenerate the Artifact Hub package file (needs kwctl)
 
 SHELL := /bin/bash
 TARGET := wasm32-wasip1
@@ -14,7 +15,7 @@ SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 RUNNER_SOURCES := $(shell find e2e-tests/runner/src -name '*.rs') e2e-tests/runner/Cargo.toml Cargo.lock
 DATA := e2e-tests/test_data
 
-.PHONY: all run test fmt lint unit-tests e2e-tests bench clean deps wasm-target
+.PHONY: all run test fmt lint unit-tests e2e-tests check-workflows check-release-tag bench clean deps wasm-target
 
 all: policy.wasm
 
@@ -49,7 +50,7 @@ run: policy.wasm $(RUNNER)
 	@$(RUNNER) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml policy.wasm | jq . 2>/dev/null \
 		|| $(RUNNER) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml policy.wasm
 
-test: fmt lint unit-tests e2e-tests
+test: fmt lint unit-tests e2e-tests check-workflows
 
 fmt: deps
 	cargo fmt --all -- --check
@@ -70,6 +71,40 @@ e2e-tests: deps policy.wasm $(RUNNER)
 	@set -o pipefail; bats e2e-tests/ | tee target/e2e.tap; status=$$?; \
 		echo "e2e: $$(grep -c '^ok ' target/e2e.tap) passed, $$(grep -c '^not ok ' target/e2e.tap) failed"; \
 		exit $$status
+
+# GitHub reports a malformed workflow only once it is pushed and fails to start; the schemas
+# bundled with check-jsonschema catch that here, offline. Its own venv, so a fresh machine and
+# an externally managed system Python both work.
+CHECK_JSONSCHEMA := target/venv/bin/check-jsonschema
+
+$(CHECK_JSONSCHEMA):
+	python3 -m venv target/venv
+	target/venv/bin/pip install --quiet check-jsonschema==0.39.0
+
+check-workflows: $(CHECK_JSONSCHEMA)
+	$(CHECK_JSONSCHEMA) --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+# kwctl writes it from metadata.yml and questions-ui.yml (the release workflow does the same for
+# the artifacthub branch); tests/metadata.rs checks that the committed file is what it writes.
+artifacthub-pkg.yml: metadata.yml questions-ui.yml
+	@command -v kwctl >/dev/null || { \
+		echo "make artifacthub-pkg.yml needs kwctl, which is not installed: get it from" >&2; \
+		echo "https://github.com/kubewarden/kubewarden-controller/releases and run this again." >&2; \
+		exit 1; }
+	kwctl scaffold artifacthub --metadata-path metadata.yml --questions-path questions-ui.yml \
+		--output artifacthub-pkg.yml
+
+# The release workflow runs this on the pushed tag: `vX.Y.Z` must be the version that Cargo.toml
+# and metadata.yml both name, or the module would be pushed under a tag its metadata contradicts.
+check-release-tag:
+	@[[ "$${TAG-}" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || \
+		{ echo "TAG='$${TAG-}' is not a release tag: make check-release-tag TAG=vX.Y.Z" >&2; exit 1; }
+	@cargo=$$(sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1); \
+	metadata=$$(sed -n 's/^  io\.kubewarden\.policy\.version: *//p' metadata.yml | tr -d "\"'"); \
+	echo "tag $$TAG, Cargo.toml $$cargo, metadata.yml $$metadata"; \
+	[ "$${TAG#v}" = "$$cargo" ] || { echo "Cargo.toml has version $$cargo, not $${TAG#v}" >&2; exit 1; }; \
+	[ "$${TAG#v}" = "$$metadata" ] || \
+		{ echo "metadata.yml has io.kubewarden.policy.version $$metadata, not $${TAG#v}" >&2; exit 1; }
 
 # The 1 MiB Secret is generated, not committed.
 target/bench/secret-opaque-1mib.json: e2e-tests/test_data/generate.py
