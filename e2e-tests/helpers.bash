@@ -60,3 +60,11 @@ no_credentials() {
     [[ "$all" != *"$piece"* ]] || { echo "output shows a credential piece <$piece>: $all" >&2; return 1; }
   done
 }
+
+# The response changes nothing: no patch.
+no_patch() { [ "$(jq -r '.patch // "none"' <<<"$output")" = none ] || { echo "patched: $output" >&2; return 1; }; }
+# patched REQUEST: the request's object with the response's patch applied, as the API server
+# would store it.
+patched() { python3 "$BATS_TEST_DIRNAME/apply_patch.py" "$DATA/$1" <<<"$output"; }
+# pull_secrets_of OBJECT_JSON PATH: the names in the imagePullSecrets at jq PATH.
+pull_secrets_of() { jq -c "[$2.imagePullSecrets[]?.name]" <<<"$1"; }

@@ -1,31 +1,41 @@
 //! The policy's waPC functions as plain byte-in, byte-out functions: the wasm shell in
 //! `lib.rs` only registers them, and tests call them natively.
 
-use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::cluster::Cluster;
 use crate::review::review;
 use crate::settings::Settings;
-use crate::verdict::Verdict;
 
 /// `validate`: the Kubewarden ValidationResponse for a `{"request", "settings"}` payload.
 /// `cluster` answers the lookups of `clusterLookups: true`; nothing is asked of it otherwise.
 pub fn validate(payload: &[u8], cluster: &dyn Cluster) -> Vec<u8> {
-    let (accepted, message, mutated_object, warnings) = match review(payload, cluster) {
-        Verdict::Accept { warnings } => (true, None, None, warnings),
-        Verdict::Mutate { object, warnings } => (true, None, Some(object), warnings),
-        Verdict::Reject { message, warnings } => (false, Some(message), None, warnings),
-    };
+    let verdict = review(payload, cluster);
     let response = ValidationResponse {
-        accepted,
-        message,
+        accepted: verdict.is_allowed(),
+        message: verdict.message(),
         code: None,
-        mutated_object,
+        mutated_object: verdict.mutated_object().map(|o| o.raw()),
         audit_annotations: None,
-        warnings: (!warnings.is_empty()).then_some(warnings),
+        warnings: Some(verdict.warnings()).filter(|w| !w.is_empty()),
     };
     to_json(&response)
+}
+
+/// Kubewarden's `ValidationResponse` as it goes on the wire, field for field, with the
+/// changed object kept as the JSON text the fix wrote: the SDK's type holds a
+/// `serde_json::Value`, and writing one costs the module code it needs for nothing else.
+#[derive(Serialize)]
+struct ValidationResponse<'a> {
+    accepted: bool,
+    message: Option<&'a str>,
+    code: Option<u16>,
+    mutated_object: Option<&'a RawValue>,
+    /// Never set: always `null`.
+    audit_annotations: Option<()>,
+    warnings: Option<&'a [String]>,
 }
 
 /// `validate_settings`: every mistake, including JSON that does not deserialize, is answered
@@ -81,6 +91,34 @@ mod tests {
 
     fn validate(payload: &[u8]) -> Vec<u8> {
         super::validate(payload, &crate::cluster::NoCluster)
+    }
+
+    /// The wire form is the SDK's: it reads back into the SDK's type, field for field.
+    #[test]
+    fn responses_are_the_sdks() {
+        let object = crate::verdict::ChangedObject::new(r#"{"a": [1, "b"]}"#.into()).unwrap();
+        let warnings = vec!["w".to_owned()];
+        let ours = ValidationResponse {
+            accepted: true,
+            message: Some("m"),
+            code: Some(403),
+            mutated_object: Some(object.raw()),
+            audit_annotations: None,
+            warnings: Some(&warnings),
+        };
+        let bytes = to_json(&ours);
+        let sdk: kubewarden_policy_sdk::response::ValidationResponse =
+            serde_json::from_slice(&bytes).unwrap();
+        assert!(sdk.accepted);
+        assert_eq!(sdk.message.as_deref(), Some("m"));
+        assert_eq!(sdk.code, Some(403));
+        assert_eq!(sdk.mutated_object, Some(serde_json::json!({"a": [1, "b"]})));
+        assert_eq!(sdk.audit_annotations, None);
+        assert_eq!(sdk.warnings, Some(warnings.clone()));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&bytes).unwrap(),
+            serde_json::to_value(&sdk).unwrap()
+        );
     }
 
     #[test]

@@ -149,8 +149,17 @@ impl Keyring {
             matches = self.matching(|key| key.is_docker_hub_index());
         }
         // The kubelet's index is sorted in reverse; a key in several secrets keeps their order.
-        matches.sort_by_cached_key(|m| std::cmp::Reverse(m.key.to_string()));
-        matches
+        // An image matches a few keys: inserting them in place costs the module no sort routine.
+        let mut ordered: Vec<(String, Match<'_>)> = Vec::with_capacity(matches.len());
+        for m in matches {
+            let key = m.key.to_string();
+            let at = ordered
+                .iter()
+                .position(|(other, _)| *other < key)
+                .unwrap_or(ordered.len());
+            ordered.insert(at, (key, m));
+        }
+        ordered.into_iter().map(|(_, m)| m).collect()
     }
 
     fn matching(&self, pred: impl Fn(&RegistryKey<'_>) -> bool) -> Vec<Match<'_>> {

@@ -22,6 +22,7 @@ mod glob;
 #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
 mod host;
 mod json_error;
+mod json_splice;
 mod keyring;
 mod lookups;
 mod mutation;
@@ -39,7 +40,7 @@ mod workload;
 pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
 pub use entry::{validate, validate_settings};
 pub use settings::Settings;
-pub use verdict::Verdict;
+pub use verdict::{ChangedObject, Verdict};
 
 /// The policy module's waPC shell: `wasm32-wasip1` only, so that other wasm front ends (the
 /// troubleshooter page) link the checks without waPC's imports.

@@ -6,9 +6,8 @@
 //! The plan is made from the review's findings, without the object; only a fixable request
 //! pays for reading the whole object as a `serde_json::Value` to change it.
 
-use serde_json::{Map, Value};
-
 use crate::cluster::{Cluster, Resource};
+use crate::json_splice;
 use crate::keyring::{Keyring, PulledSecret};
 use crate::lookups::Source;
 use crate::pod_check::{At, PodReview, Problem};
@@ -137,32 +136,34 @@ fn serves(
     keyring.lookup(image).iter().any(|m| m.held.has_credentials)
 }
 
-/// Applies `plan` to `object`, the whole object under review (of `kind`).
-pub(crate) fn apply(plan: &Plan<'_>, kind: WorkloadKind, object: &mut Value) -> Option<()> {
-    let mut spec = object.get_mut("spec")?;
-    for step in kind.pod_spec_path().split('.').skip(1) {
-        spec = spec.get_mut(step)?;
-    }
-    let spec = spec.as_object_mut()?;
-    let list = spec
-        .entry("imagePullSecrets")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if list.is_null() {
-        *list = Value::Array(Vec::new());
-    }
-    let list = list.as_array_mut()?;
-    if let Base::ServiceAccount { secrets, .. } = &plan.base {
-        list.extend(secrets.iter().map(|s| reference(s)));
-    }
-    list.extend(plan.additions.iter().map(|a| reference(a.secret)));
-    Some(())
+/// `object`, the whole object under review (of `kind`, as JSON text), with `plan` applied.
+pub(crate) fn apply(plan: &Plan<'_>, kind: WorkloadKind, object: &str) -> Option<String> {
+    let path: Vec<&str> = kind
+        .pod_spec_path()
+        .split('.')
+        .chain(["imagePullSecrets"])
+        .collect();
+    json_splice::splice(object, &path, |list| {
+        let mut items: Vec<String> = match list {
+            Some(list) => json_splice::elements(list)?
+                .iter()
+                .map(|item| item.get().to_owned())
+                .collect(),
+            None => Vec::new(),
+        };
+        if let Base::ServiceAccount { secrets, .. } = &plan.base {
+            items.extend(secrets.iter().map(|s| reference(s)));
+        }
+        items.extend(plan.additions.iter().map(|a| reference(a.secret)));
+        Some(format!("[{}]", items.join(",")))
+    })
 }
 
-/// `{"name": secret}`.
-fn reference(secret: &str) -> Value {
-    let mut map = Map::new();
-    map.insert("name".into(), Value::String(secret.to_owned()));
-    Value::Object(map)
+/// `{"name":"<secret>"}`.
+fn reference(secret: &str) -> String {
+    // A Secret name needs no escaping, but a name from a ServiceAccount is the cluster's.
+    let name = serde_json::to_string(secret).unwrap_or_else(|_| "\"\"".into());
+    format!(r#"{{"name":{name}}}"#)
 }
 
 #[cfg(test)]
@@ -237,6 +238,10 @@ mod tests {
         review(&payload(kind, operation, object, settings), cluster)
     }
 
+    fn value(object: &crate::verdict::ChangedObject) -> Value {
+        serde_json::from_str(object.json()).unwrap()
+    }
+
     /// The pod spec inside a changed object.
     fn secrets_of(kind: &str, object: &Value) -> Vec<String> {
         let spec = match kind {
@@ -308,14 +313,14 @@ mod tests {
         let Verdict::Mutate { object, warnings } = &v else {
             panic!("{v:?}")
         };
-        assert_eq!(secrets_of(kind, object), ["other", "regcred"]);
+        assert_eq!(secrets_of(kind, &value(object)), ["other", "regcred"]);
         assert_eq!(
             warnings,
             &[r#"added imagePullSecrets "regcred" for container "app" (private.registry.com)"#]
         );
         // Idempotent: the changed object is accepted unchanged.
         assert_eq!(
-            run(kind, "CREATE", object, &settings(false), &NoCluster),
+            run(kind, "CREATE", &value(object), &settings(false), &NoCluster),
             Verdict::accept()
         );
     }
@@ -336,7 +341,7 @@ mod tests {
         let Verdict::Mutate { object, warnings } = &v else {
             panic!("{v:?}")
         };
-        assert_eq!(secrets_of("Pod", object), ["regcred", "gcr-creds"]);
+        assert_eq!(secrets_of("Pod", &value(object)), ["regcred", "gcr-creds"]);
         assert_eq!(
             warnings[0],
             r#"added imagePullSecrets "regcred" for init container "init-db", container "web" (private.registry.com)"#
@@ -352,7 +357,7 @@ mod tests {
         let Verdict::Mutate { object, warnings } = &v else {
             panic!("{v:?}")
         };
-        assert_eq!(secrets_of("Deployment", object), ["gcr-creds"]);
+        assert_eq!(secrets_of("Deployment", &value(object)), ["gcr-creds"]);
         assert!(warnings[0].ends_with(r#"; the Pods no longer get the pull secrets of ServiceAccount "default", if it has any: a pod template's own imagePullSecrets replace them"#), "{warnings:?}");
     }
 
@@ -384,13 +389,19 @@ mod tests {
         let Verdict::Mutate { object, warnings } = &v else {
             panic!("{v:?}")
         };
-        assert_eq!(secrets_of("CronJob", object), ["old", "gcr-creds"]);
+        assert_eq!(secrets_of("CronJob", &value(object)), ["old", "gcr-creds"]);
         assert!(
             warnings[0].contains(r#"after the pull secrets of ServiceAccount "builder" (old)"#),
             "{warnings:?}"
         );
         assert_eq!(
-            run("CronJob", "CREATE", object, &settings(true), &cluster()),
+            run(
+                "CronJob",
+                "CREATE",
+                &value(object),
+                &settings(true),
+                &cluster()
+            ),
             Verdict::accept()
         );
     }
@@ -405,7 +416,7 @@ mod tests {
         let Verdict::Mutate { object, .. } = &v else {
             panic!("{v:?}")
         };
-        assert_eq!(secrets_of("Pod", object), ["regcred-ro"]);
+        assert_eq!(secrets_of("Pod", &value(object)), ["regcred-ro"]);
         // None that exists: rejected as without the fix.
         let empty = Objects::new();
         let v = run("Pod", "CREATE", &obj, &settings(true), &empty);

@@ -15,7 +15,7 @@ use crate::pod_check::{judges_anything, review_pod_spec};
 use crate::render;
 use crate::secret_check::check_secret;
 use crate::settings::Settings;
-use crate::verdict::{Kind, SecretKind, Subject, Verdict};
+use crate::verdict::{ChangedObject, Kind, SecretKind, Subject, Verdict};
 use crate::workload::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
 
 /// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`.
@@ -171,27 +171,24 @@ fn review_request(
     review.verdict(settings)
 }
 
-/// The object of the request, read whole and changed by `plan`: only a fixable request reads
-/// it so.
+/// The object of the request, changed by `plan`: only a fixable request reads its text so.
 fn changed_object(
     payload: &[u8],
     kind: WorkloadKind,
     plan: &mutation::Plan<'_>,
-) -> Option<serde_json::Value> {
+) -> Option<ChangedObject> {
     #[derive(serde::Deserialize)]
-    struct Payload {
-        request: Request,
+    struct Payload<'a> {
+        #[serde(borrow)]
+        request: Request<'a>,
     }
     #[derive(serde::Deserialize)]
-    struct Request {
-        object: serde_json::Value,
+    struct Request<'a> {
+        #[serde(borrow)]
+        object: &'a serde_json::value::RawValue,
     }
-    let mut object = serde_json::from_slice::<Payload>(payload)
-        .ok()?
-        .request
-        .object;
-    mutation::apply(plan, kind, &mut object)?;
-    Some(object)
+    let payload: Payload<'_> = serde_json::from_slice(payload).ok()?;
+    ChangedObject::new(mutation::apply(plan, kind, payload.request.object.get())?)
 }
 
 /// Answers a payload that does not deserialize: accepted when it is of a kind the policy does

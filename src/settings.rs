@@ -243,9 +243,10 @@ impl Settings {
 
     /// The registries in the order the settings list them, as users recognise them.
     pub(crate) fn listed_registries(&self) -> Vec<String> {
-        let mut listed: Vec<&Registry> = self.registries.iter().collect();
-        listed.sort_by_key(|r| r.position);
-        listed.iter().map(|r| r.entry.to_string()).collect()
+        (0..self.registries.len())
+            .filter_map(|i| self.registries.iter().find(|r| r.position == i))
+            .map(|r| r.entry.to_string())
+            .collect()
     }
 
     /// The registries a Secret of this name is declared for.
@@ -303,14 +304,22 @@ impl TryFrom<RawSettings> for Settings {
                 ));
             }
             let pull_secrets = pull_secrets(i, entry.pull_secrets, raw.cluster_lookups)?;
-            registries.push(Registry {
-                entry: pattern,
-                pull_secrets,
-                position: i,
-            });
+            // Most specific first, and among equally specific entries the settings' order: each
+            // goes after those at least as specific (settings are a few entries long; an
+            // insertion costs the module no sort routine).
+            let at = registries
+                .iter()
+                .position(|r| pattern.specificity_cmp(&r.entry).is_lt())
+                .unwrap_or(registries.len());
+            registries.insert(
+                at,
+                Registry {
+                    entry: pattern,
+                    pull_secrets,
+                    position: i,
+                },
+            );
         }
-        // Stable: among equally specific entries, the settings' order decides.
-        registries.sort_by(|a, b| a.entry.specificity_cmp(&b.entry));
         Ok(Settings {
             registries,
             unlisted_registries: raw.unlisted_registries,

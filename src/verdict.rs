@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use serde_json::value::RawValue;
+
 /// The outcome of a check: accepted (as it is, or with the object changed) or rejected, with
 /// non-blocking warnings either way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +14,7 @@ pub enum Verdict {
     },
     /// Accepted once changed into `object`, the whole object as the API server is to store it.
     Mutate {
-        object: serde_json::Value,
+        object: ChangedObject,
         warnings: Vec<String>,
     },
     Reject {
@@ -48,7 +50,7 @@ impl Verdict {
     }
 
     /// The changed object, when the verdict changes it.
-    pub fn mutated_object(&self) -> Option<&serde_json::Value> {
+    pub fn mutated_object(&self) -> Option<&ChangedObject> {
         match self {
             Verdict::Mutate { object, .. } => Some(object),
             Verdict::Accept { .. } | Verdict::Reject { .. } => None,
@@ -71,6 +73,33 @@ impl Verdict {
         }
     }
 }
+
+/// A whole object, changed by a fix, as JSON text.
+#[derive(Debug, Clone)]
+pub struct ChangedObject(Box<RawValue>);
+
+impl ChangedObject {
+    /// `None` when `json` is not valid JSON.
+    pub(crate) fn new(json: String) -> Option<ChangedObject> {
+        RawValue::from_string(json).ok().map(ChangedObject)
+    }
+
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+
+    pub(crate) fn raw(&self) -> &RawValue {
+        &self.0
+    }
+}
+
+impl PartialEq for ChangedObject {
+    fn eq(&self, other: &ChangedObject) -> bool {
+        self.json() == other.json()
+    }
+}
+
+impl Eq for ChangedObject {}
 
 /// A kind of object, as messages name it.
 pub(crate) trait Kind: Copy {

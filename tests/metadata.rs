@@ -91,11 +91,29 @@ fn policy_manifest_agrees_and_its_settings_are_valid() {
     let policy = yaml("policy.yaml");
     assert_eq!(policy["kind"], "ClusterAdmissionPolicy");
     assert_eq!(policy["spec"]["rules"], metadata["rules"]);
-    assert_eq!(policy["spec"]["mutating"], metadata["mutating"]);
+    // The module can mutate; the validating policy does not let it, and its settings do not ask.
+    assert_eq!(metadata["mutating"], true);
+    assert_eq!(policy["spec"]["mutating"], false);
+    assert_ne!(policy["spec"]["settings"]["addMissingPullSecrets"], true);
     let settings = serde_json::to_vec(&policy["spec"]["settings"]).unwrap();
     Settings::from_json(&settings).expect("policy.yaml settings");
     let excluded = &policy["spec"]["namespaceSelector"]["matchExpressions"][0]["values"];
     assert_eq!(excluded, &serde_json::json!(["kube-system"]));
+}
+
+#[test]
+fn the_fixing_policy_may_mutate() {
+    let metadata = yaml("metadata.yml");
+    let policy = yaml("policy.yaml");
+    let fixing = yaml("policy-add-missing.yaml");
+    assert_eq!(fixing["kind"], "ClusterAdmissionPolicy");
+    assert_eq!(fixing["spec"]["module"], policy["spec"]["module"]);
+    assert_eq!(fixing["spec"]["rules"], metadata["rules"]);
+    // The policy server refuses a mutation from a policy that may not mutate.
+    assert_eq!(fixing["spec"]["mutating"], true);
+    assert_eq!(fixing["spec"]["settings"]["addMissingPullSecrets"], true);
+    let settings = serde_json::to_vec(&fixing["spec"]["settings"]).unwrap();
+    Settings::from_json(&settings).expect("policy-add-missing.yaml settings");
 }
 
 #[test]

@@ -189,6 +189,10 @@ def main():
     write("pod-malformed.json", request("Pod", broken))
     write("pod-without-object.json", request("Pod", None))
 
+    # addMissingPullSecrets: one problem the fix can fix beside one it cannot.
+    write("pod-fixable-and-not.json", request("Pod", wrap("Pod", "pod-fixable-and-not", pod_spec(
+        [("app", PRIVATE), ("bad", "private.registry.com/Team/App")], []))))
+
     # The same request wrapped in an AdmissionReview, as `kubectl` tooling often saves it.
     write("admission-review-pod.json", {
         "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
