@@ -102,6 +102,23 @@ fn message(settings: &Settings, review: &PodReview<'_>) -> String {
     )
 }
 
+/// One container's problem, as the rejection words it.
+pub(crate) fn problem(settings: &Settings, review: &PodReview<'_>, problem: &Problem<'_>) -> String {
+    let mut text = pulls(problem.at());
+    describe(settings, review, problem, &mut text);
+    text
+}
+
+/// The problems and warnings about the pull secrets themselves, as the rejection words them.
+pub(crate) fn secret_problems(review: &PodReview<'_>) -> Vec<String> {
+    review
+        .secret_problems
+        .iter()
+        .map(|p| secret_problem(review, p, false))
+        .chain(review.secret_warnings.iter().map(|p| secret_problem(review, p, true)))
+        .collect()
+}
+
 /// `container "app" pulls "private.registry.com/app:1"`.
 fn pulls(at: &At<'_>) -> String {
     format!("{} {:?} pulls {:?}", at.role.noun(), at.container, at.image)

@@ -1,0 +1,390 @@
+//! The troubleshooter's view of a workload that already fails to pull: for each container, the
+//! chain the kubelet follows from the image as written to the credentials it sends, or why it
+//! sends none, with the policy's own checks and words. Pure, like the checks: the Secrets and
+//! the ServiceAccount come in through a [`Cluster`] (on the page, the objects its user pasted),
+//! and the rules are the policy's, not copies.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::{Cluster, LookupError};
+use crate::keyring::State;
+use crate::lookups::{Lookups, Source};
+use crate::pod_check::{self, Problem};
+use crate::reference::ImageRef;
+use crate::render;
+use crate::settings::Settings;
+use crate::verdict::{Kind, Subject};
+use crate::workload::{Object, WorkloadKind};
+
+/// One workload, explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    /// `Kind/name`, as `kubectl` names it.
+    pub object: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    pub pull_secrets: PullSecretsUsed,
+    /// The pull secrets the Pods use, each once, as the kubelet finds them.
+    pub secrets: Vec<SecretHeld>,
+    /// In the order the kubelet starts them.
+    pub containers: Vec<ContainerChain>,
+    /// The policy's verdict on the workload, when settings were given.
+    pub policy: Option<PolicyVerdict>,
+    /// Commands that fix what is wrong, in the order to run them.
+    pub fixes: Vec<FixCommand>,
+    /// What no admission check can see, when every check passes.
+    pub remaining: Option<String>,
+}
+
+/// Which pull secrets the Pods use, and where that list comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullSecretsUsed {
+    pub names: Vec<String>,
+    /// Why these: the pod spec's own list, or its ServiceAccount's.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretHeld {
+    pub name: String,
+    pub state: SecretState,
+    /// What is wrong with it, in the policy's words.
+    pub finding: Option<String>,
+    /// Its registry keys (never what they hold).
+    pub keys: Vec<KeyHeld>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretState {
+    /// The kubelet reads registry keys from it.
+    Usable,
+    /// Not among the objects given (not in the namespace, to the kubelet).
+    Missing,
+    /// Of a type or shape the kubelet ignores.
+    Ignored,
+    /// The kubelet cannot decode it, and fails every pull of the Pod.
+    Poison,
+    /// It could not be read.
+    Unreadable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyHeld {
+    /// The key as written, any user name and password cut out.
+    pub key: String,
+    /// `host[:port][/path]`, as the kubelet matches it; `None` when it drops the key.
+    pub reads_as: Option<String>,
+    /// A user name or password comes with it.
+    pub credentials: bool,
+    /// Why the kubelet drops it, if it does.
+    pub dropped: Option<String>,
+}
+
+/// The kubelet's chain for one container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerChain {
+    /// `container`, `init container` or `ephemeral container`.
+    pub role: String,
+    pub name: String,
+    /// As written.
+    pub image: String,
+    /// Normalised as the runtimes do: the registry host, and the repository.
+    pub registry: Option<String>,
+    pub repository: Option<String>,
+    /// Why the runtimes cannot parse the image, if they cannot.
+    pub invalid: Option<String>,
+    /// The key whose credentials the kubelet sends first.
+    pub sends: Option<KeyRef>,
+    /// The keys of the Pods' pull secrets that do not serve the image, and why.
+    pub misses: Vec<KeyMiss>,
+    pub verdict: ContainerVerdict,
+    /// The finding, in the policy's words.
+    pub finding: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRef {
+    pub secret: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyMiss {
+    pub secret: String,
+    pub key: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContainerVerdict {
+    /// The kubelet sends credentials for the image.
+    SendsCredentials,
+    /// It sends none: fine only for a public image.
+    NoCredentials,
+    /// The pull fails whatever the registry says: an invalid image, a poison, missing or
+    /// unreadable pull secret, or a rejection by the policy's settings.
+    Fails,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyVerdict {
+    pub allowed: bool,
+    pub message: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FixCommand {
+    /// What the command does.
+    pub what: String,
+    pub command: String,
+}
+
+/// The kind of an object, as written in it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Head<'a> {
+    #[serde(borrow, default)]
+    api_version: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The workload kind of an object (its JSON), if it is one the policy checks.
+pub fn workload_kind(object: &[u8]) -> Option<&'static str> {
+    kind_of(object).map(Kind::name)
+}
+
+fn kind_of(object: &[u8]) -> Option<WorkloadKind> {
+    let head: Head<'_> = serde_json::from_slice(object).ok()?;
+    let api_version = head.api_version.as_deref().unwrap_or("v1");
+    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+    WorkloadKind::from_group_kind(group, head.kind.as_deref()?)
+}
+
+/// Explains `object` (a Pod or a workload, as JSON), its pull secrets read from `cluster`, and
+/// with `settings` the policy's verdict on it.
+pub fn explain(
+    object: &[u8],
+    settings: Option<&Settings>,
+    cluster: &dyn Cluster,
+) -> Result<Explanation, String> {
+    let kind = kind_of(object).ok_or(
+        "not a Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet or \
+         ReplicationController",
+    )?;
+    let parsed: Object<'_> = serde_json::from_slice(object).map_err(|e| {
+        format!(
+            "the {} cannot be read: {}",
+            kind.name(),
+            e.to_string().split(" at line").next().unwrap_or_default()
+        )
+    })?;
+    let spec = kind
+        .pod_spec(&parsed)
+        .ok_or_else(|| format!("the {} has no pod template", kind.name()))?;
+    let metadata = parsed.metadata.as_ref();
+    let name = metadata
+        .and_then(|m| m.name.as_deref())
+        .unwrap_or("<unnamed>")
+        .to_owned();
+    let namespace = metadata
+        .and_then(|m| m.namespace.as_deref())
+        .unwrap_or("default")
+        .to_owned();
+    let subject = Subject {
+        kind,
+        name: Some(name.as_str().into()),
+        namespace: Some(namespace.as_str()),
+        create: true,
+    };
+    let lookups = Lookups::fetch(cluster, kind, spec, &namespace);
+    // The chain is the kubelet's, so it is always read from the objects given; the policy's
+    // verdict is what the settings make of the pod spec.
+    let all_settings = Settings::default();
+    let settings_used = settings.unwrap_or(&all_settings);
+    let review = pod_check::review_pod_spec(
+        settings_used,
+        &subject,
+        spec,
+        None,
+        Some(&lookups),
+    );
+    let policy_review = settings.map(|s| {
+        let lookups = s.cluster_lookups().then_some(&lookups);
+        pod_check::review_pod_spec(s, &subject, spec, None, lookups)
+    });
+    let secrets = held(&lookups, &review);
+    let poisoned = secrets.iter().find(|s| s.state == SecretState::Poison);
+    let missing = secrets
+        .iter()
+        .find(|s| matches!(s.state, SecretState::Missing | SecretState::Unreadable));
+    let account_missing = match &lookups.source {
+        Source::ServiceAccount {
+            name,
+            read: Err(error),
+        } => Some(render::page::service_account_unreadable(name, &namespace, *error)),
+        _ => None,
+    };
+
+    let mut containers = Vec::new();
+    for (role, container) in spec.all_containers() {
+        let Some(image) = container.image.as_deref().filter(|i| !i.is_empty()) else {
+            continue;
+        };
+        let policy_problem = policy_review.as_ref().and_then(|r| {
+            r.problems
+                .iter()
+                .find(|p| p.at().container == &*container.name && p.at().role == role)
+                .map(|p| render::pod::problem(settings_used, r, p))
+        });
+        let mut chain = ContainerChain {
+            role: role.noun().to_owned(),
+            name: container.name.to_string(),
+            image: image.to_owned(),
+            registry: None,
+            repository: None,
+            invalid: None,
+            sends: None,
+            misses: Vec::new(),
+            verdict: ContainerVerdict::NoCredentials,
+            finding: String::new(),
+        };
+        let reference = match ImageRef::parse(image) {
+            Ok(reference) => reference,
+            Err(error) => {
+                chain.invalid = Some(error.to_string());
+                chain.verdict = ContainerVerdict::Fails;
+                chain.finding = render::pod::problem(
+                    settings_used,
+                    &review,
+                    &Problem::InvalidImage {
+                        at: pod_check::At {
+                            role,
+                            container: &container.name,
+                            image,
+                        },
+                        error,
+                    },
+                );
+                containers.push(chain);
+                continue;
+            }
+        };
+        chain.registry = Some(reference.domain().to_owned());
+        chain.repository = Some(reference.path().to_owned());
+        let matches = lookups.keyring.lookup(&reference);
+        let sent = matches.iter().find(|m| m.held.has_credentials);
+        chain.sends = sent.map(|m| KeyRef {
+            secret: lookups.keyring.secrets[m.secret].name.clone(),
+            key: m.held.shown.to_string(),
+        });
+        chain.misses = render::page::misses(&lookups, &matches, &reference);
+        (chain.verdict, chain.finding) = if let Some(poisoned) = poisoned {
+            (
+                ContainerVerdict::Fails,
+                poisoned.finding.clone().unwrap_or_default(),
+            )
+        } else if let Some(problem) = policy_problem {
+            (ContainerVerdict::Fails, problem)
+        } else if let Some(m) = sent {
+            (
+                ContainerVerdict::SendsCredentials,
+                render::page::sends(&lookups.keyring.secrets[m.secret].name, &m.held.shown),
+            )
+        } else if let Some(missing) = missing {
+            (
+                ContainerVerdict::Fails,
+                missing.finding.clone().unwrap_or_default(),
+            )
+        } else if let Some(account) = &account_missing {
+            (ContainerVerdict::Fails, account.clone())
+        } else {
+            (
+                ContainerVerdict::NoCredentials,
+                render::page::no_credentials(reference.domain(), !matches.is_empty()),
+            )
+        };
+        containers.push(chain);
+    }
+
+    let policy = policy_review.as_ref().map(|r| {
+        let verdict = r.verdict(settings_used);
+        PolicyVerdict {
+            allowed: verdict.is_allowed(),
+            message: verdict.message().map(str::to_owned),
+            warnings: verdict.warnings().to_vec(),
+        }
+    });
+    let mut explanation = Explanation {
+        object: format!("{}/{name}", kind.name()),
+        kind: kind.name().to_owned(),
+        name,
+        namespace,
+        pull_secrets: PullSecretsUsed {
+            names: lookups.keyring.secrets.iter().map(|s| s.name.clone()).collect(),
+            source: render::page::source(&lookups.source),
+        },
+        secrets,
+        containers,
+        policy,
+        fixes: Vec::new(),
+        remaining: None,
+    };
+    explanation.fixes = render::page::fixes(kind, settings, &lookups, &explanation);
+    explanation.remaining = render::page::remaining(&explanation);
+    Ok(explanation)
+}
+
+/// The pull secrets in use, as the page shows them.
+fn held(lookups: &Lookups, review: &pod_check::PodReview<'_>) -> Vec<SecretHeld> {
+    let findings = render::page::secret_findings(review);
+    lookups
+        .keyring
+        .secrets
+        .iter()
+        .map(|secret| {
+            let state = match &secret.state {
+                State::Unavailable(LookupError::NotFound) => SecretState::Missing,
+                State::Unavailable(_) => SecretState::Unreadable,
+                State::Ignored(_) => SecretState::Ignored,
+                State::Poison { .. } => SecretState::Poison,
+                State::Usable { .. } => SecretState::Usable,
+            };
+            let keys = match &secret.state {
+                State::Usable { keys, .. } => keys
+                    .iter()
+                    .map(|held| KeyHeld {
+                        key: held.shown.to_string(),
+                        reads_as: held.key.as_ref().ok().map(ToString::to_string),
+                        credentials: held.has_credentials,
+                        dropped: held.key.as_ref().err().map(ToString::to_string),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            SecretHeld {
+                finding: findings
+                    .iter()
+                    .find(|(name, _)| *name == secret.name)
+                    .map(|(_, f)| f.clone())
+                    .or_else(|| render::page::useless(&secret.state)),
+                name: secret.name.clone(),
+                state,
+                keys,
+            }
+        })
+        .collect()
+}
