@@ -427,6 +427,31 @@ mod tests {
     }
 
     #[test]
+    fn every_timed_call_replays_the_session_from_its_start() {
+        let session = Session::parse(include_str!("../testdata/kwctl-session-sample.yml")).unwrap();
+        let policy = Policy::from_bytes(
+            crate::test_guest::ECHO_GUEST.as_bytes(),
+            std::path::Path::new("echo.wat"),
+            LoadOptions {
+                access: ContextAccess::Any,
+                session: Some(session.replayer()),
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap();
+        let lookup = br#"{"api_version":"v1","kind":"Secret","name":"regcred","namespace":"team-a","disable_cache":false,"field_masks":null}"#;
+        for _ in 0..3 {
+            time_call(&policy, lookup);
+            // Only the first exchange was used: the call started from the top again.
+            assert_eq!(policy.host().unreplayed(), 1);
+            assert!(
+                policy.call("validate", lookup).is_err(),
+                "the second exchange is another Secret"
+            );
+        }
+    }
+
+    #[test]
     fn verdicts() {
         let ok = AdmissionResponse {
             uid: "u".into(),

@@ -264,7 +264,7 @@ mod tests {
             session: Some(Session::parse(SAMPLE).unwrap().replayer()),
             ..LoadOptions::default()
         });
-        let secret = policy.call("get_resource", &lookup("regcred")).unwrap();
+        let secret = policy.call("validate", &lookup("regcred")).unwrap();
         let secret: Value = serde_json::from_slice(&secret).unwrap();
         assert_eq!(secret["metadata"]["name"], "regcred");
         assert_eq!(

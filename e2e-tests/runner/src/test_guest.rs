@@ -3,9 +3,10 @@
 //!
 //! - `validate_settings` fails with the guest error [`SETTINGS_ERROR`];
 //! - `grow` adds three pages to its memory and answers nothing;
-//! - any other operation `OP` makes the host call `kubewarden`/`kubernetes`/`OP` with the
-//!   payload it was given, and answers with the host's response, or fails with the host's
-//!   error text as its own guest error (so a test sees exactly what the host sent).
+//! - `validate` makes the host call `kubewarden`/`kubernetes`/`get_resource`, and any other
+//!   operation `OP` the host call `kubewarden`/`kubernetes`/`OP`, with the payload it was
+//!   given; it answers with the host's response, or fails with the host's error text as its
+//!   own guest error (so a test sees exactly what the host sent).
 //!
 //! Layout of its one initial page: operation name at 0, payload at 1024, host reply at 32768.
 
@@ -27,10 +28,20 @@ pub const ECHO_GUEST: &str = r#"
   (data (i32.const 256) "kubewarden")
   (data (i32.const 272) "kubernetes")
   (data (i32.const 288) "settings are bad: \"x\"")
+  (data (i32.const 320) "get_resource")
   (func (export "wapc_init"))
   (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
     (local $len i32)
+    (local $host_op i32)
+    (local $host_op_len i32)
     (call $guest_request (i32.const 0) (i32.const 1024))
+    (local.set $host_op (i32.const 0))
+    (local.set $host_op_len (local.get $op_len))
+    ;; "validate" is the only operation of 8 bytes it is sent.
+    (if (i32.eq (local.get $op_len) (i32.const 8))
+      (then
+        (local.set $host_op (i32.const 320))
+        (local.set $host_op_len (i32.const 12))))
     ;; "validate_settings" is the only operation of 17 bytes it is sent.
     (if (i32.eq (local.get $op_len) (i32.const 17))
       (then
@@ -45,7 +56,7 @@ pub const ECHO_GUEST: &str = r#"
     (if (call $host_call
           (i32.const 256) (i32.const 10)
           (i32.const 272) (i32.const 10)
-          (i32.const 0) (local.get $op_len)
+          (local.get $host_op) (local.get $host_op_len)
           (i32.const 1024) (local.get $msg_len))
       (then
         (local.set $len (call $host_response_len))
