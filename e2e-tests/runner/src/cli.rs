@@ -22,12 +22,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Runs the policy on one request as `kwctl run` does
+    ///
     /// validate_settings, then validate; prints kwctl's AdmissionResponse line on stdout.
     /// Exit status 0 when the policy answered (accepted or rejected), 1 when the settings are
     /// not valid or an input cannot be read or loaded, 2 on a bad command line.
     Run(RunArgs),
-    /// Times the guest `validate` call of a policy and of a floor guest, interleaved, per
-    /// request.
+    /// Times the policy's `validate` against a floor guest's
+    ///
+    /// The guest `validate` call of both modules, interleaved call by call, per request.
     Bench(BenchArgs),
 }
 

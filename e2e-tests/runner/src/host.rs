@@ -33,8 +33,8 @@ impl ResourceType {
 /// Which Kubernetes resources the policy may read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContextAccess {
-    /// kwctl without `--allow-context-aware`, or with it for a policy whose metadata lists
-    /// nothing.
+    /// What kwctl grants: nothing without `--allow-context-aware`, the policy's
+    /// `contextAwareResources` with it.
     Granted(BTreeSet<ResourceType>),
     /// Whatever the session holds: the bench, which replays sessions without metadata.
     Any,
