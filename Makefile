@@ -30,7 +30,7 @@ wasm-target:
 	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
 
 policy.wasm: $(SOURCES) | wasm-target
-	cargo build --target $(TARGET) --release
+	cargo build --target $(TARGET) --release --locked
 	cp $(POLICY_BUILD) policy.wasm
 
 # Needs a real kwctl (not installable here): embeds metadata.yml and this README.
@@ -38,17 +38,30 @@ annotated-policy.wasm: policy.wasm metadata.yml README.md
 	kwctl annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
 $(RUNNER): $(RUNNER_SOURCES)
-	cargo build -p policy-runner --profile runner --target-dir $(RUNNER_DIR)
+	cargo build -p policy-runner --profile runner --target-dir $(RUNNER_DIR) --locked
 	@touch $(RUNNER)
 
 floor.wasm: bench/floor-guest/src/lib.rs bench/floor-guest/Cargo.toml Cargo.lock | wasm-target
-	cargo build -p floor-guest --target $(TARGET) --release
+	cargo build -p floor-guest --target $(TARGET) --release --locked
 	cp $(FLOOR_BUILD) floor.wasm
 
-run: policy.wasm $(RUNNER)
-	@echo "# $(DATA)/pod-private-wrong-secret.json with $(DATA)/settings.yaml:"
-	@$(RUNNER) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml policy.wasm | jq . 2>/dev/null \
-		|| $(RUNNER) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml policy.wasm
+# What `run` and `e2e-tests` evaluate with: a real kwctl when one is on PATH (it runs the
+# annotated module), the runner otherwise. KWCTL=... and POLICY=... override.
+KWCTL ?= $(shell command -v kwctl 2>/dev/null)
+ifeq ($(filter-out $(RUNNER) $(abspath $(RUNNER)),$(strip $(KWCTL))),)
+EVALUATOR := $(abspath $(RUNNER))
+EVALUATOR_BUILD := $(RUNNER)
+POLICY ?= policy.wasm
+else
+EVALUATOR := $(KWCTL)
+EVALUATOR_BUILD :=
+POLICY ?= annotated-policy.wasm
+endif
+
+run: $(POLICY) $(EVALUATOR_BUILD)
+	@echo "# $(DATA)/pod-private-wrong-secret.json with $(DATA)/settings.yaml, by $(EVALUATOR) on $(POLICY):"
+	@$(EVALUATOR) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml $(POLICY) | jq . 2>/dev/null \
+		|| $(EVALUATOR) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml $(POLICY)
 
 test: fmt lint unit-tests e2e-tests check-workflows
 
@@ -56,19 +69,22 @@ fmt: deps
 	cargo fmt --all -- --check
 
 lint: deps
-	cargo clippy -p image-pull-secrets-policy --all-targets -- -D warnings
-	cargo clippy -p image-pull-secrets-policy --target $(TARGET) --lib -- -D warnings
-	cargo clippy -p floor-guest --target $(TARGET) -- -D warnings
-	cargo clippy -p policy-runner --all-targets --target-dir $(RUNNER_DIR) -- -D warnings
+	cargo clippy -p image-pull-secrets-policy --all-targets --locked -- -D warnings
+	cargo clippy -p image-pull-secrets-policy --target $(TARGET) --lib --locked -- -D warnings
+	cargo clippy -p floor-guest --target $(TARGET) --locked -- -D warnings
+	cargo clippy -p policy-runner --all-targets --target-dir $(RUNNER_DIR) --locked -- -D warnings
 
 unit-tests:
-	cargo test -p image-pull-secrets-policy
-	cargo test -p policy-runner --profile runner --target-dir $(RUNNER_DIR)
+	cargo test -p image-pull-secrets-policy --locked
+	cargo test -p policy-runner --profile runner --target-dir $(RUNNER_DIR) --locked
 
-# KWCTL=kwctl POLICY=annotated-policy.wasm runs the same suite through a real kwctl.
-e2e-tests: deps policy.wasm $(RUNNER)
+# The same suites through kwctl or the runner (see KWCTL above). POLICY_RUNNER_METADATA lets the
+# runner grant --allow-context-aware what the annotated module would (kwctl ignores it).
+e2e-tests: deps $(POLICY) $(EVALUATOR_BUILD)
 	@mkdir -p target
-	@set -o pipefail; bats e2e-tests/ | tee target/e2e.tap; status=$$?; \
+	@echo "# e2e: $(EVALUATOR) on $(POLICY)"
+	@set -o pipefail; KWCTL="$(EVALUATOR)" POLICY="$(abspath $(POLICY))" \
+		POLICY_RUNNER_METADATA="$(abspath metadata.yml)" bats e2e-tests/ | tee target/e2e.tap; status=$$?; \
 		echo "e2e: $$(grep -c '^ok ' target/e2e.tap) passed, $$(grep -c '^not ok ' target/e2e.tap) failed"; \
 		exit $$status
 

@@ -1,15 +1,19 @@
 //! `policy-runner bench`: times the guest `validate` call of a policy against a floor guest
 //! (parse the payload, accept), in the same process and the same run, interleaved call by
 //! call so that machine noise falls on both alike. Only the waPC call is timed; the payload is
-//! built once per request.
+//! built once per request, and a request's session is rewound to its first exchange before
+//! each call, outside the timing.
 
 use std::time::Instant;
 
-use policy_runner::{AdmissionResponse, Policy, evaluate, request_uid, validate_payload};
 use serde::Serialize;
 
 use crate::cli::BenchArgs;
-use crate::{check_settings, load_request, load_settings};
+use crate::host::ContextAccess;
+use crate::input::{check_settings, load_request, load_settings, request_uid};
+use crate::policy::{LoadOptions, Policy, validate_payload};
+use crate::replay::Session;
+use crate::response::{AdmissionResponse, evaluate};
 
 /// Summary of one series of timings, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -47,12 +51,19 @@ impl Stats {
 struct ModuleReport {
     path: String,
     bytes: u64,
+    /// The most guest linear memory the module used over the whole run, in bytes (measured
+    /// when `POLICY_RUNNER_MEMORY=1`).
+    peak_memory_bytes: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
 struct RequestReport {
     name: String,
     path: String,
+    /// The session replayed on each call, if any.
+    session: Option<String>,
+    /// Exchanges of that session per call.
+    exchanges: usize,
     payload_bytes: usize,
     /// "accepted", "rejected" or "error" (the policy's answer to this request).
     verdict: &'static str,
@@ -67,8 +78,8 @@ struct RequestReport {
 
 #[derive(Debug, Serialize)]
 struct Report {
-    iterations: usize,
-    warmup: usize,
+    iterations: u64,
+    warmup: u64,
     policy: ModuleReport,
     floor: ModuleReport,
     /// policy bytes / floor bytes.
@@ -95,8 +106,10 @@ fn is_guest_failure(message: &Option<String>) -> bool {
 }
 
 /// Times one guest `validate` call. Its outcome was checked once beforehand (the verdict), so a
-/// guest error is timed like any answer rather than ending the benchmark.
+/// guest error is timed like any answer rather than ending the benchmark. The session, if any,
+/// is rewound first, untimed.
 fn time_call(module: &Policy, payload: &[u8]) -> u64 {
+    module.host().rewind();
     let start = Instant::now();
     let result = module.call("validate", payload);
     let elapsed = start.elapsed().as_nanos() as u64;
@@ -105,21 +118,41 @@ fn time_call(module: &Policy, payload: &[u8]) -> u64 {
 }
 
 pub fn bench(args: &BenchArgs) -> Result<(), String> {
-    let settings = load_settings(&args.settings)?;
+    let settings = load_settings(&args.settings())?;
     let mut requests = Vec::with_capacity(args.requests.len());
-    for (name, path) in &args.requests {
-        requests.push((name, path, load_request(path)?));
+    for named in &args.requests {
+        let session = named.session.as_deref().map(Session::load).transpose()?;
+        requests.push((named, load_request(&named.request)?, session));
     }
-    let policy = Policy::load(&args.policy)?;
-    let floor = Policy::load(&args.floor)?;
+    let env = LoadOptions::from_env();
+    // The bench grants what the sessions hold: it measures lookups, not permissions.
+    let policy = Policy::load(
+        &args.policy,
+        LoadOptions {
+            access: ContextAccess::Any,
+            ..env.clone()
+        },
+    )?;
+    let floor = Policy::load(&args.floor, env)?;
     check_settings(&policy, &settings)?;
     check_settings(&floor, &settings).map_err(|e| format!("floor: {e}"))?;
 
     let mut reports = Vec::with_capacity(requests.len());
-    for (name, path, request) in &requests {
+    for (named, request, session) in &requests {
+        let name = &named.name;
+        policy
+            .host()
+            .set_session(session.as_ref().map(Session::replayer));
         // Sanity: what each module answers (also the first, cold call).
         let answer = evaluate(&policy, request, &settings);
         let (word, message) = verdict(&answer);
+        if policy.host().unreplayed() > 0 {
+            eprintln!(
+                "policy-runner: warning: request {name}: {} of the session's exchanges were not \
+                 replayed",
+                policy.host().unreplayed()
+            );
+        }
         let floor_answer = evaluate(&floor, request, &settings);
         if !floor_answer.allowed {
             eprintln!(
@@ -132,9 +165,10 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
         }
 
         let payload = validate_payload(request, &settings);
-        let mut policy_ns = Vec::with_capacity(args.iterations);
-        let mut floor_ns = Vec::with_capacity(args.iterations);
-        for i in 0..args.warmup + args.iterations {
+        let iterations = args.iterations as usize;
+        let mut policy_ns = Vec::with_capacity(iterations);
+        let mut floor_ns = Vec::with_capacity(iterations);
+        for i in 0..args.warmup as usize + iterations {
             // Alternate which module goes first, so neither always runs right after the other.
             let (p, f) = if i % 2 == 0 {
                 let p = time_call(&policy, &payload);
@@ -143,7 +177,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
                 let f = time_call(&floor, &payload);
                 (time_call(&policy, &payload), f)
             };
-            if i >= args.warmup {
+            if i >= args.warmup as usize {
                 policy_ns.push(p);
                 floor_ns.push(f);
             }
@@ -151,8 +185,10 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
         let policy_stats = Stats::from_nanos(&mut policy_ns);
         let floor_stats = Stats::from_nanos(&mut floor_ns);
         reports.push(RequestReport {
-            name: (*name).clone(),
-            path: path.display().to_string(),
+            name: name.clone(),
+            path: named.request.display().to_string(),
+            session: named.session.as_ref().map(|p| p.display().to_string()),
+            exchanges: session.as_ref().map_or(0, Session::len),
             payload_bytes: payload.len(),
             verdict: word,
             message,
@@ -166,14 +202,8 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
     let report = Report {
         iterations: args.iterations,
         warmup: args.warmup,
-        policy: ModuleReport {
-            path: policy.path().display().to_string(),
-            bytes: policy.size(),
-        },
-        floor: ModuleReport {
-            path: floor.path().display().to_string(),
-            bytes: floor.size(),
-        },
+        policy: module_report(&policy),
+        floor: module_report(&floor),
         size_ratio: policy.size() as f64 / floor.size() as f64,
         max_ratio: reports.iter().map(|r| r.ratio).fold(0.0, f64::max),
         requests: reports,
@@ -187,6 +217,14 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
         print!("{}", render_table(&report));
     }
     Ok(())
+}
+
+fn module_report(module: &Policy) -> ModuleReport {
+    ModuleReport {
+        path: module.path().display().to_string(),
+        bytes: module.size(),
+        peak_memory_bytes: module.peak_memory(),
+    }
 }
 
 fn kib(bytes: u64) -> String {
@@ -203,6 +241,16 @@ fn render_table(report: &Report) -> String {
         kib(report.floor.bytes),
         report.size_ratio,
     ));
+    if let (Some(p), Some(f)) = (
+        report.policy.peak_memory_bytes,
+        report.floor.peak_memory_bytes,
+    ) {
+        out.push_str(&format!(
+            "peak guest memory: policy {}, floor {}\n",
+            kib(p as u64),
+            kib(f as u64)
+        ));
+    }
     out.push_str(&format!(
         "timed: the guest `validate` call only; {} calls per module and request after {} \
          warm-up calls, interleaved\n\n",
@@ -211,6 +259,7 @@ fn render_table(report: &Report) -> String {
     let header = [
         "request",
         "payload B",
+        "lookups",
         "verdict",
         "policy med µs",
         "policy p90 µs",
@@ -219,13 +268,14 @@ fn render_table(report: &Report) -> String {
         "ratio med",
         "ratio p90",
     ];
-    let rows: Vec<[String; 9]> = report
+    let rows: Vec<[String; 10]> = report
         .requests
         .iter()
         .map(|r| {
             [
                 r.name.clone(),
                 r.payload_bytes.to_string(),
+                r.exchanges.to_string(),
                 r.verdict.to_owned(),
                 format!("{:.2}", r.policy.median_us),
                 format!("{:.2}", r.policy.p90_us),
@@ -246,7 +296,7 @@ fn render_table(report: &Report) -> String {
         let mut s = String::new();
         for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
             let pad = " ".repeat(w - cell.chars().count());
-            if i == 0 || i == 2 {
+            if i == 0 || i == 3 {
                 s.push_str(cell);
                 s.push_str(&pad);
             } else {
@@ -310,15 +360,19 @@ mod tests {
             policy: ModuleReport {
                 path: "p.wasm".into(),
                 bytes: 2048,
+                peak_memory_bytes: Some(1_179_648),
             },
             floor: ModuleReport {
                 path: "f.wasm".into(),
                 bytes: 1024,
+                peak_memory_bytes: Some(131_072),
             },
             size_ratio: 2.0,
             requests: vec![RequestReport {
                 name: "pod".into(),
                 path: "pod.json".into(),
+                session: Some("lookups.yml".into()),
+                exchanges: 4,
                 payload_bytes: 123,
                 verdict: "rejected",
                 message: Some("no pull secret".into()),
@@ -345,6 +399,8 @@ mod tests {
             "3.00",
             "2.00",
             "no pull secret",
+            "peak guest memory: policy 1179648 B (1152.0 KiB), floor 131072 B (128.0 KiB)",
+            "lookups",
         ] {
             assert!(table.contains(needle), "{needle:?} missing from:\n{table}");
         }
@@ -358,6 +414,41 @@ mod tests {
         assert_eq!(v["requests"][0]["policy"]["median_us"], 6.0);
         assert_eq!(v["policy"]["bytes"], 2048);
         assert_eq!(v["max_ratio"], 2.0);
+        assert_eq!(v["policy"]["peak_memory_bytes"], 1_179_648);
+        assert_eq!(v["requests"][0]["session"], "lookups.yml");
+        assert_eq!(v["requests"][0]["exchanges"], 4);
+    }
+
+    #[test]
+    fn unmeasured_memory_is_left_out_of_the_table() {
+        let mut report = sample_report();
+        report.policy.peak_memory_bytes = None;
+        assert!(!render_table(&report).contains("peak guest memory"));
+    }
+
+    #[test]
+    fn every_timed_call_replays_the_session_from_its_start() {
+        let session = Session::parse(include_str!("../testdata/kwctl-session-sample.yml")).unwrap();
+        let policy = Policy::from_bytes(
+            crate::test_guest::ECHO_GUEST.as_bytes(),
+            std::path::Path::new("echo.wat"),
+            LoadOptions {
+                access: ContextAccess::Any,
+                session: Some(session.replayer()),
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap();
+        let lookup = br#"{"api_version":"v1","kind":"Secret","name":"regcred","namespace":"team-a","disable_cache":false,"field_masks":null}"#;
+        for _ in 0..3 {
+            time_call(&policy, lookup);
+            // Only the first exchange was used: the call started from the top again.
+            assert_eq!(policy.host().unreplayed(), 1);
+            assert!(
+                policy.call("validate", lookup).is_err(),
+                "the second exchange is another Secret"
+            );
+        }
     }
 
     #[test]
@@ -365,6 +456,8 @@ mod tests {
         let ok = AdmissionResponse {
             uid: "u".into(),
             allowed: true,
+            patch_type: None,
+            patch: None,
             status: None,
             audit_annotations: None,
             warnings: None,
