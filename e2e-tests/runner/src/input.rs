@@ -57,9 +57,10 @@ pub fn check_settings(policy: &Policy, settings: &Value) -> Result<(), String> {
     }
 }
 
-/// `Provided settings are not valid: "<message>"`, as kwctl's `run` formats it.
+/// `Provided settings are not valid: <message>`, as kwctl 1.35 prints it (observed: the
+/// message as the policy wrote it, unquoted; older kwctl sources quote it with `{:?}`).
 pub fn settings_refusal(message: &str) -> String {
-    format!("Provided settings are not valid: {message:?}")
+    format!("Provided settings are not valid: {message}")
 }
 
 /// The request's `uid`, or an empty string when it has none.
@@ -179,10 +180,10 @@ mod tests {
     }
 
     #[test]
-    fn settings_refusal_quotes_like_kwctl() {
+    fn settings_refusal_is_worded_like_kwctl() {
         assert_eq!(
             settings_refusal(r#"validateSecrets: invalid type: string "no""#),
-            r#"Provided settings are not valid: "validateSecrets: invalid type: string \"no\"""#
+            r#"Provided settings are not valid: validateSecrets: invalid type: string "no""#
         );
     }
 
