@@ -213,15 +213,9 @@ pub fn explain(
     let lookups = Lookups::fetch(cluster, kind, spec, &namespace);
     // The chain is the kubelet's, so it is always read from the objects given; the policy's
     // verdict is what the settings make of the pod spec.
-    let all_settings = Settings::default();
+    let all_settings = Settings::none();
     let settings_used = settings.unwrap_or(&all_settings);
-    let review = pod_check::review_pod_spec(
-        settings_used,
-        &subject,
-        spec,
-        None,
-        Some(&lookups),
-    );
+    let review = pod_check::review_pod_spec(settings_used, &subject, spec, None, Some(&lookups));
     let policy_review = settings.map(|s| {
         let lookups = s.cluster_lookups().then_some(&lookups);
         pod_check::review_pod_spec(s, &subject, spec, None, lookups)
@@ -235,7 +229,9 @@ pub fn explain(
         Source::ServiceAccount {
             name,
             read: Err(error),
-        } => Some(render::page::service_account_unreadable(name, &namespace, *error)),
+        } => Some(render::page::service_account_unreadable(
+            name, &namespace, *error,
+        )),
         _ => None,
     };
 
@@ -334,7 +330,12 @@ pub fn explain(
         name,
         namespace,
         pull_secrets: PullSecretsUsed {
-            names: lookups.keyring.secrets.iter().map(|s| s.name.clone()).collect(),
+            names: lookups
+                .keyring
+                .secrets
+                .iter()
+                .map(|s| s.name.clone())
+                .collect(),
             source: render::page::source(&lookups.source),
         },
         secrets,
@@ -346,6 +347,47 @@ pub fn explain(
     explanation.fixes = render::page::fixes(kind, settings, &lookups, &explanation);
     explanation.remaining = render::page::remaining(&explanation);
     Ok(explanation)
+}
+
+/// The policy that would have caught the workloads' mistakes at admission, generated from
+/// what they pull and the pull secrets that serve (or should serve) them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Prevention {
+    /// The policy settings, as YAML.
+    pub settings: String,
+    /// A `ClusterAdmissionPolicy` with those settings, as YAML.
+    pub policy: String,
+}
+
+/// [`Prevention`] for `explanations`.
+pub fn prevention(explanations: &[Explanation]) -> Prevention {
+    let mut registries: Vec<(String, Vec<String>)> = Vec::new();
+    for explanation in explanations {
+        for container in &explanation.containers {
+            let (Some(domain), Some(repository)) = (&container.registry, &container.repository)
+            else {
+                continue;
+            };
+            let Some(entry) = render::page::registry_entry(domain, repository) else {
+                continue;
+            };
+            let secret = match &container.sends {
+                Some(sent) => sent.secret.clone(),
+                None => render::page::fixing_secret(explanation, domain),
+            };
+            match registries.iter_mut().find(|(e, _)| *e == entry) {
+                Some((_, secrets)) if !secrets.contains(&secret) => secrets.push(secret),
+                Some(_) => {}
+                None => registries.push((entry, vec![secret])),
+            }
+        }
+    }
+    let settings = render::page::settings_yaml(&registries);
+    Prevention {
+        policy: render::page::policy_yaml(&settings),
+        settings,
+    }
 }
 
 /// The pull secrets in use, as the page shows them.
@@ -387,4 +429,327 @@ fn held(lookups: &Lookups, review: &pod_check::PodReview<'_>) -> Vec<SecretHeld>
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{Objects, Resource};
+    use base64::Engine as _;
+    use serde_json::json;
+
+    fn pull_secret(name: &str, auths: serde_json::Value) -> (String, Vec<u8>) {
+        let content =
+            base64::engine::general_purpose::STANDARD.encode(json!({ "auths": auths }).to_string());
+        let secret = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name, "namespace": "team-a"},
+            "type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": content}});
+        (name.to_owned(), secret.to_string().into_bytes())
+    }
+
+    fn cluster(secrets: &[(String, Vec<u8>)]) -> Objects {
+        let mut objects = Objects::new();
+        for (name, json) in secrets {
+            objects.insert(Resource::Secret, "team-a", name, json.clone());
+        }
+        objects
+    }
+
+    fn pod(image: &str, secrets: &[&str]) -> Vec<u8> {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "team-a"},
+            "spec": {"containers": [{"name": "app", "image": image}],
+                     "imagePullSecrets": secrets.iter().map(|s| json!({"name": s})).collect::<Vec<_>>()}})
+        .to_string()
+        .into_bytes()
+    }
+
+    const AUTH: &str = "dTpw";
+
+    #[test]
+    fn a_pod_with_no_secret() {
+        let e = explain(
+            &pod("private.registry.com/team/app:1", &[]),
+            None,
+            &Objects::new(),
+        )
+        .unwrap();
+        let c = &e.containers[0];
+        assert_eq!(c.verdict, ContainerVerdict::NoCredentials);
+        assert_eq!(c.registry.as_deref(), Some("private.registry.com"));
+        assert_eq!(c.repository.as_deref(), Some("team/app"));
+        assert!(c.finding.contains("no pull secret the Pods use holds a key the kubelet would send for private.registry.com"), "{c:?}");
+        let commands: Vec<&str> = e.fixes.iter().map(|f| f.command.as_str()).collect();
+        assert_eq!(
+            commands[0],
+            "kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> -n team-a"
+        );
+        assert!(
+            commands[1].starts_with("kubectl get pod web -n team-a -o yaml"),
+            "{commands:?}"
+        );
+        assert_eq!(
+            commands[2],
+            "kubectl delete pod web -n team-a && kubectl apply -f pod.yaml"
+        );
+    }
+
+    #[test]
+    fn a_secret_for_the_wrong_host() {
+        let secrets = [pull_secret(
+            "regcred",
+            json!({"my-private.registry.com": {"auth": AUTH}}),
+        )];
+        let e = explain(
+            &pod("private.registry.com/app", &["regcred"]),
+            None,
+            &cluster(&secrets),
+        )
+        .unwrap();
+        let c = &e.containers[0];
+        assert_eq!(c.verdict, ContainerVerdict::NoCredentials);
+        assert_eq!(c.misses[0].why, "the host looks like a typo");
+        assert!(
+            e.fixes[0].command.contains(
+                "kubectl create secret docker-registry regcred --docker-server=private.registry.com"
+            ),
+            "{:?}",
+            e.fixes
+        );
+        assert!(
+            e.fixes[0]
+                .command
+                .ends_with("--dry-run=client -o yaml | kubectl apply -f -")
+        );
+    }
+
+    #[test]
+    fn a_missing_port() {
+        let secrets = [pull_secret(
+            "local",
+            json!({"registry.local": {"auth": AUTH}}),
+        )];
+        let e = explain(
+            &pod("registry.local:5000/app", &["local"]),
+            None,
+            &cluster(&secrets),
+        )
+        .unwrap();
+        let c = &e.containers[0];
+        assert_eq!(
+            c.misses[0].why,
+            "the port differs: the key has no port, the images port 5000"
+        );
+        assert!(
+            e.fixes[0]
+                .command
+                .contains("--docker-server=registry.local:5000")
+        );
+    }
+
+    #[test]
+    fn the_docker_hub_default_key() {
+        let secrets = [pull_secret(
+            "regcred",
+            json!({"https://index.docker.io/v1/": {"auth": AUTH}}),
+        )];
+        let e = explain(
+            &pod("private.registry.com/app", &["regcred"]),
+            None,
+            &cluster(&secrets),
+        )
+        .unwrap();
+        let miss = &e.containers[0].misses[0];
+        assert_eq!(miss.key, "\"https://index.docker.io/v1/\"");
+        assert!(miss.why.contains("--docker-server is left out"));
+        assert_eq!(
+            e.secrets[0].keys[0].reads_as.as_deref(),
+            Some("index.docker.io")
+        );
+        // ... which does serve Docker Hub images.
+        let e = explain(&pod("myorg/app", &["regcred"]), None, &cluster(&secrets)).unwrap();
+        assert_eq!(e.containers[0].verdict, ContainerVerdict::SendsCredentials);
+        assert!(
+            e.remaining
+                .as_deref()
+                .unwrap()
+                .contains("docker login https://index.docker.io/v1/"),
+            "{e:?}"
+        );
+        assert!(e.fixes.is_empty());
+    }
+
+    #[test]
+    fn a_poison_secret() {
+        let secrets = [pull_secret(
+            "regcred",
+            json!({"private.registry.com": {"auth": "not base64!"}}),
+        )];
+        let e = explain(&pod("nginx", &["regcred"]), None, &cluster(&secrets)).unwrap();
+        assert_eq!(e.secrets[0].state, SecretState::Poison);
+        let c = &e.containers[0];
+        assert_eq!(c.verdict, ContainerVerdict::Fails);
+        assert!(
+            c.finding.contains("cannot be decoded by the kubelet")
+                && c.finding.contains("public images included"),
+            "{c:?}"
+        );
+        assert!(
+            e.fixes[0]
+                .command
+                .ends_with("--dry-run=client -o yaml | kubectl apply -f -")
+        );
+    }
+
+    #[test]
+    fn a_deployment_relying_on_its_service_account() {
+        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "api", "namespace": "team-a"},
+            "spec": {"template": {"spec": {"serviceAccountName": "builder",
+                "containers": [{"name": "app", "image": "private.registry.com/api:2"}]}}}});
+        let mut objects = cluster(&[pull_secret(
+            "regcred",
+            json!({"private.registry.com": {"auth": AUTH}}),
+        )]);
+        objects.insert(
+            Resource::ServiceAccount,
+            "team-a",
+            "builder",
+            json!({"imagePullSecrets": [{"name": "regcred"}]})
+                .to_string()
+                .into_bytes(),
+        );
+        let e = explain(deployment.to_string().as_bytes(), None, &objects).unwrap();
+        assert_eq!(e.pull_secrets.names, ["regcred"]);
+        assert!(
+            e.pull_secrets
+                .source
+                .starts_with("ServiceAccount \"builder\"")
+        );
+        assert_eq!(e.containers[0].verdict, ContainerVerdict::SendsCredentials);
+        // Without the ServiceAccount, the Pods cannot even be created.
+        let e = explain(deployment.to_string().as_bytes(), None, &Objects::new()).unwrap();
+        assert_eq!(e.containers[0].verdict, ContainerVerdict::Fails);
+        assert!(
+            e.fixes
+                .iter()
+                .any(|f| f.command == "kubectl create serviceaccount builder -n team-a"),
+            "{:?}",
+            e.fixes
+        );
+    }
+
+    #[test]
+    fn a_missing_secret_and_the_policys_verdict() {
+        let settings = Settings::from_json(
+            br#"{"registries":[{"registry":"private.registry.com","pullSecrets":["regcred"]}]}"#,
+        )
+        .unwrap();
+        let e = explain(
+            &pod("private.registry.com/app", &["other"]),
+            Some(&settings),
+            &Objects::new(),
+        )
+        .unwrap();
+        assert_eq!(e.secrets[0].state, SecretState::Missing);
+        let c = &e.containers[0];
+        assert_eq!(c.verdict, ContainerVerdict::Fails);
+        assert!(
+            c.finding
+                .contains("needs the pull secret regcred, but imagePullSecrets lists other"),
+            "{c:?}"
+        );
+        let policy = e.policy.unwrap();
+        assert!(
+            !policy.allowed
+                && policy
+                    .message
+                    .unwrap()
+                    .starts_with("Pod \"web\" in namespace \"team-a\"")
+        );
+    }
+
+    #[test]
+    fn no_credential_reaches_the_explanation() {
+        let secrets = [pull_secret(
+            "regcred",
+            json!({"robot:S3cretPw@private.registry.co": {"auth": "cm9ib3Q6UzNjcmV0UHc=", "password": "S3cretPw"}}),
+        )];
+        let e = explain(
+            &pod("private.registry.com/app", &["regcred"]),
+            None,
+            &cluster(&secrets),
+        )
+        .unwrap();
+        let text = serde_json::to_string(&e).unwrap();
+        assert!(
+            !text.contains("S3cretPw") && !text.contains("robot") && !text.contains("cm9ib3Q"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn prevention_is_a_policy_that_would_have_caught_it() {
+        let secrets = [pull_secret(
+            "regcred",
+            json!({"https://index.docker.io/v1/": {"auth": AUTH}}),
+        )];
+        let objects = cluster(&secrets);
+        let explanations = [
+            explain(
+                &pod("private.registry.com/app", &["regcred"]),
+                None,
+                &objects,
+            )
+            .unwrap(),
+            explain(&pod("myorg/tool:1", &["regcred"]), None, &objects).unwrap(),
+            explain(&pod("nginx", &[]), None, &objects).unwrap(),
+        ];
+        let p = prevention(&explanations);
+        let settings: serde_json::Value = serde_norway::from_str(&p.settings).unwrap();
+        assert_eq!(settings["clusterLookups"], true);
+        assert_eq!(
+            settings["registries"],
+            json!([{"registry": "private.registry.com", "pullSecrets": ["regcred"]},
+                   {"registry": "docker.io/myorg", "pullSecrets": ["regcred"]}])
+        );
+        Settings::from_json(serde_json::to_string(&settings).unwrap().as_bytes()).unwrap();
+        // The policy is the project's, with its rules and what it must be granted.
+        let policy: serde_json::Value = serde_norway::from_str(&p.policy).unwrap();
+        let metadata: serde_json::Value =
+            serde_norway::from_str(include_str!("../metadata.yml")).unwrap();
+        assert_eq!(policy["kind"], "ClusterAdmissionPolicy");
+        assert_eq!(policy["spec"]["rules"], metadata["rules"]);
+        assert_eq!(
+            policy["spec"]["contextAwareResources"],
+            metadata["contextAwareResources"]
+        );
+        assert_eq!(policy["spec"]["settings"], settings);
+        let oci = metadata["annotations"]["io.kubewarden.policy.ociUrl"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            policy["spec"]["module"],
+            format!("registry://{oci}:v{}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    #[test]
+    fn not_a_workload() {
+        assert!(
+            explain(
+                br#"{"apiVersion":"v1","kind":"ConfigMap"}"#,
+                None,
+                &Objects::new()
+            )
+            .is_err()
+        );
+        assert_eq!(
+            workload_kind(br#"{"apiVersion":"batch/v1","kind":"CronJob"}"#),
+            Some("CronJob")
+        );
+        assert_eq!(
+            workload_kind(br#"{"apiVersion":"example.com/v1","kind":"Deployment"}"#),
+            None
+        );
+    }
 }

@@ -18,6 +18,7 @@ mod cluster;
 mod docker_hub;
 mod dockerconfig;
 mod entry;
+mod explain;
 mod glob;
 #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
 mod host;
@@ -39,6 +40,11 @@ mod workload;
 
 pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
 pub use entry::{validate, validate_settings};
+pub use explain::{
+    ContainerChain, ContainerVerdict, Explanation, FixCommand, KeyHeld, KeyMiss, KeyRef,
+    PolicyVerdict, Prevention, PullSecretsUsed, SecretHeld, SecretState, explain, prevention,
+    workload_kind,
+};
 pub use settings::Settings;
 pub use verdict::{ChangedObject, Verdict};
 

@@ -212,6 +212,19 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of a policy given none: every registry is public.
+    pub fn none() -> Settings {
+        Settings {
+            registries: Vec::new(),
+            unlisted_registries: UnlistedRegistries::default(),
+            templates_without_pull_secrets: TemplatesWithoutPullSecrets::default(),
+            validate_secrets: true,
+            cluster_lookups: false,
+            missing_pull_secrets: MissingPullSecrets::default(),
+            add_missing_pull_secrets: false,
+        }
+    }
+
     /// Parses and validates settings JSON; the error names the offending field.
     pub fn from_json(json: &[u8]) -> Result<Settings, String> {
         // A host may send `null` for "no settings"; serde would also read a struct from a
@@ -403,6 +416,11 @@ mod tests {
 
     fn parse(json: &str) -> Result<Settings, String> {
         Settings::from_json(json.as_bytes())
+    }
+
+    #[test]
+    fn none_is_what_empty_settings_read_as() {
+        assert_eq!(Settings::none(), parse("{}").unwrap());
     }
 
     #[test]

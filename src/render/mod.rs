@@ -5,6 +5,7 @@
 
 pub(crate) mod hints;
 pub(crate) mod mutation;
+pub(crate) mod page;
 pub(crate) mod pod;
 pub(crate) mod secret;
 

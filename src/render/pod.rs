@@ -103,20 +103,14 @@ fn message(settings: &Settings, review: &PodReview<'_>) -> String {
 }
 
 /// One container's problem, as the rejection words it.
-pub(crate) fn problem(settings: &Settings, review: &PodReview<'_>, problem: &Problem<'_>) -> String {
+pub(crate) fn problem(
+    settings: &Settings,
+    review: &PodReview<'_>,
+    problem: &Problem<'_>,
+) -> String {
     let mut text = pulls(problem.at());
     describe(settings, review, problem, &mut text);
     text
-}
-
-/// The problems and warnings about the pull secrets themselves, as the rejection words them.
-pub(crate) fn secret_problems(review: &PodReview<'_>) -> Vec<String> {
-    review
-        .secret_problems
-        .iter()
-        .map(|p| secret_problem(review, p, false))
-        .chain(review.secret_warnings.iter().map(|p| secret_problem(review, p, true)))
-        .collect()
 }
 
 /// `container "app" pulls "private.registry.com/app:1"`.
@@ -421,7 +415,11 @@ fn ignored(why: &Ignored) -> String {
 }
 
 /// A finding about the pull secrets themselves; `warns` when it is a warning.
-fn secret_problem(review: &PodReview<'_>, problem: &SecretProblem<'_>, warns: bool) -> String {
+pub(crate) fn secret_problem(
+    review: &PodReview<'_>,
+    problem: &SecretProblem<'_>,
+    warns: bool,
+) -> String {
     let namespace = review.subject.namespace_phrase();
     match problem {
         SecretProblem::SecretMissing { name } => format!(
