@@ -126,12 +126,18 @@ check-release-tag:
 target/bench/secret-opaque-1mib.json: e2e-tests/test_data/generate.py
 	python3 e2e-tests/test_data/generate.py --large target/bench
 
+# Three runs, one per settings: the settings-only policy, cluster lookups (answered from a
+# replay session, rewound for every call), and the fix (addMissingPullSecrets).
 bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings.yaml \
 		pod-3-containers=bench/requests/pod-3-containers.json \
 		cronjob-10-containers=bench/requests/cronjob-10-containers.json \
 		secret-opaque-1mib=target/bench/secret-opaque-1mib.json \
 		secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json
+	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-lookups.json \
+		deployment-3-containers-lookups=bench/requests/deployment-3-containers-lookups.json@bench/requests/deployment-3-containers-lookups.session.yml
+	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-add-missing.json \
+		deployment-3-containers-fix=bench/requests/deployment-3-containers-fix.json
 
 clean:
 	cargo clean

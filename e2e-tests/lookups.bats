@@ -15,7 +15,7 @@ lookup() {
 }
 
 # with FIELD VALUE: the lookup settings with one more field.
-with() { jq -c --arg v "$2" '. + {($ARGS.positional[0]): $v}' --args "$1" "$DATA/settings-lookups.json"; }
+with() { jq -c --arg k "$1" --arg v "$2" '. + {($k): $v}' "$DATA/settings-lookups.json"; }
 
 @test "lookups: a referenced Secret that serves the image is accepted" {
   lookup lookup-pod-regcred.json secret-aligned

@@ -254,9 +254,7 @@ pub(crate) fn review_pod_spec<'r>(
             Some(registry) => {
                 let accepted = review.pull_secrets.iter().any(|s| registry.accepts(s));
                 let problem = if accepted {
-                    lookups.and_then(|lookups| {
-                        served_by_content(lookups, missing_blocks, at, &reference, registry)
-                    })
+                    lookups.and_then(|lookups| served_by_content(lookups, at, &reference, registry))
                 } else if forgive_templates {
                     review
                         .warnings
@@ -347,7 +345,6 @@ fn review_pull_secrets<'r>(lookups: &'r Lookups, missing_blocks: bool, review: &
 /// `registry`, hold a key the kubelet would send for `image`?
 fn served_by_content<'r>(
     lookups: &'r Lookups,
-    missing_blocks: bool,
     at: At<'r>,
     image: &ImageRef<'r>,
     registry: &'r Registry,
@@ -364,17 +361,15 @@ fn served_by_content<'r>(
     if served {
         return None;
     }
-    // A secret that could not be read, or that breaks every pull, has its own finding; one
-    // that does not exist yet, under a warning, may serve once it does.
+    // A secret that could not be read (it does not exist, yet or at all), or that breaks every
+    // pull, has its own finding, which says what to do.
     let poisoned = secrets
         .iter()
         .any(|s| matches!(s.state, State::Poison { .. }));
     let undecided = poisoned
-        || candidates.iter().any(|&i| match &secrets[i].state {
-            State::Unavailable(LookupError::NotFound) => !missing_blocks,
-            State::Unavailable(_) => true,
-            State::Poison { .. } | State::Ignored(_) | State::Usable { .. } => false,
-        });
+        || candidates
+            .iter()
+            .any(|&i| matches!(secrets[i].state, State::Unavailable(_)));
     if undecided {
         return None;
     }

@@ -419,6 +419,10 @@ def bench_requests():
         ("Secret", "local-creds",
          dockerconfigjson("local-creds", {"auths": {"registry.local:5000": GOOD}})),
     ])
+    # With addMissingPullSecrets: the private image's secret is missing, and the policy adds it.
+    fix = wrap("Deployment", "bench-fix", pod_spec(images, ["gcr-creds"], sa="web"))
+    (out / "deployment-3-containers-fix.json").write_text(
+        json.dumps(request("Deployment", fix), indent=2) + "\n")
     registries = {f"registry-{i}.example.com": GOOD for i in range(19)}
     registries["private.registry.com"] = GOOD
     pull = dockerconfigjson("regcred", {"auths": registries})
