@@ -15,7 +15,7 @@ SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 RUNNER_SOURCES := $(shell find e2e-tests/runner/src -name '*.rs') e2e-tests/runner/Cargo.toml Cargo.lock
 DATA := e2e-tests/test_data
 
-.PHONY: all run test fmt lint unit-tests e2e-tests check-workflows check-release-tag bench clean deps wasm-target
+.PHONY: all run test fmt lint unit-tests e2e-tests check-workflows check-release-tag bench limits fuzz clean deps wasm-target
 
 all: policy.wasm
 
@@ -138,6 +138,16 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 		deployment-3-containers-lookups=bench/requests/deployment-3-containers-lookups.json@bench/requests/deployment-3-containers-lookups.session.yml
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-add-missing.json \
 		deployment-3-containers-fix=bench/requests/deployment-3-containers-fix.json
+
+# The policy's bounds through the compiled module: time and guest memory of the largest requests.
+limits: policy.wasm $(RUNNER)
+	e2e-tests/limits.sh $(RUNNER) policy.wasm
+
+# Coverage-guided fuzzing of the parsers, the decoder and whole requests (cargo fuzz, installed
+# when missing), FUZZ_SECONDS per target; not part of `make test`.
+FUZZ_SECONDS ?= 60
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	cargo clean

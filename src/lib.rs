@@ -19,6 +19,8 @@ mod docker_hub;
 mod dockerconfig;
 mod entry;
 mod explain;
+#[cfg(any(test, fuzzing))]
+pub mod fuzzing;
 mod glob;
 #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
 mod host;

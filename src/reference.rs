@@ -1246,4 +1246,41 @@ mod tests {
             check_invariants(&s);
         }
     }
+
+    /// References shaped like real ones, so that most parse: an optional registry, path
+    /// components with separators, an optional tag and digest.
+    fn reference_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let domain = prop_oneof![
+            Just(String::new()),
+            Just("docker.io/".to_owned()),
+            Just("index.docker.io/".to_owned()),
+            Just("localhost:5000/".to_owned()),
+            Just("Registry.Example.com/".to_owned()),
+            Just("[::1]:5000/".to_owned()),
+            "[a-z0-9]{1,6}(\\.[a-z0-9]{1,6}){1,2}(:[0-9]{1,5})?/",
+        ];
+        let component = "[a-z0-9]{1,5}([._-]{1,2}[a-z0-9]{1,5})?";
+        let path = proptest::collection::vec(component, 1..4).prop_map(|c| c.join("/"));
+        let tag = prop_oneof![Just(String::new()), "[A-Za-z0-9_][A-Za-z0-9_.-]{0,8}".prop_map(|t| format!(":{t}"))];
+        let digest = prop_oneof![
+            Just(String::new()),
+            "[0-9a-f]{64}".prop_map(|h| format!("@sha256:{h}")),
+        ];
+        (domain, path, tag, digest).prop_map(|(d, p, t, g)| format!("{d}{p}{t}{g}"))
+    }
+
+    proptest::proptest! {
+        /// Normalising a normalised reference changes nothing: the repository the kubelet
+        /// looks credentials up with is a fixed point.
+        #[test]
+        fn normalising_a_normalised_reference_is_the_identity(input in reference_strategy()) {
+            // Mostly valid: proptest fails the test if too many cases are thrown away.
+            let parsed = ImageRef::parse(&input);
+            proptest::prop_assume!(parsed.is_ok());
+            let once = parsed.unwrap().to_string();
+            let again = ImageRef::parse(&once).map(|r| r.to_string());
+            proptest::prop_assert_eq!(again, Ok(once));
+        }
+    }
 }

@@ -754,4 +754,45 @@ mod tests {
         let subject = Subject::for_test(SecretKind, true);
         assert!(check_secret(&s, &subject, Some("x"), &bad, None).is_allowed());
     }
+
+    proptest::proptest! {
+        /// The key a fix writes (`--docker-server`, as `kubectl create secret docker-registry`
+        /// stores it) always serves the settings entry it was written for: every image the
+        /// entry covers gets its credentials.
+        #[test]
+        fn a_fixs_key_serves_its_registry(
+            labels in proptest::collection::vec("[a-z0-9]{1,6}", 1..4),
+            port in proptest::option::of(1u16..),
+            path in proptest::collection::vec("[a-z0-9]{1,5}", 0..3),
+            hub in proptest::bool::ANY,
+            repository in "[a-z0-9]{1,5}",
+        ) {
+            let host = if hub && port.is_none() { "docker.io".to_owned() } else { labels.join(".") };
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let path: String = path.iter().map(|s| format!("/{s}")).collect();
+            let entry = format!("{host}{port}{path}");
+            let s = settings(&format!(r#"{{"registries":[{{"registry":"{entry}","pullSecrets":["x"]}}]}}"#));
+            let registry = s.registries_served_by("x").next().unwrap();
+            let server = crate::render::secret::server_flag_value(&server_for(registry));
+            let key = RegistryKey::parse(&server).unwrap();
+            proptest::prop_assert!(key.serves_all_of(registry.entry()), "{server} for {entry}");
+            // A single-label host is a Docker Hub namespace to the runtimes; give images a dot.
+            let image = format!("{}/{repository}", registry.entry());
+            if let Ok(image) = crate::reference::ImageRef::parse(&image) {
+                prop_assume_covered(registry, &image)?;
+                let served = key.kubelet_matches(&image)
+                    || (key.is_docker_hub_index()
+                        && crate::registry::is_default_registry_match(image.domain()));
+                proptest::prop_assert!(served, "{server} for {image}");
+            }
+        }
+    }
+
+    fn prop_assume_covered(
+        registry: &Registry,
+        image: &crate::reference::ImageRef<'_>,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        proptest::prop_assume!(registry.entry().covers(image));
+        Ok(())
+    }
 }

@@ -62,7 +62,12 @@ proptest! {
         if let Some(cut) = cut {
             payload.truncate(cut % (payload.len() + 1));
         }
-        prop_assert!(answered(&validate(&payload)));
+        let first = validate(&payload);
+        prop_assert!(answered(&first));
+        // Byte-identical, whether the settings were cached already or read anew.
+        prop_assert_eq!(&validate(&payload), &first);
+        validate(br#"{"request":{},"settings":{"validateSecrets":false}}"#);
+        prop_assert_eq!(&validate(&payload), &first);
     }
 
     #[test]

@@ -430,6 +430,63 @@ def bench_requests():
         json.dumps(request("Secret", pull), indent=2) + "\n")
 
 
+MIB = 1 << 20
+
+
+def padded(obj, size):
+    """`obj` grown to about `size` bytes of JSON with annotations (which the policy skips)."""
+    obj = copy.deepcopy(obj)
+    room = size - len(json.dumps(obj)) - 64
+    obj["metadata"].setdefault("annotations", {})["example.com/padding"] = "x" * max(room, 0)
+    return obj
+
+
+def limit_requests(out):
+    """The requests whose answers and costs the README states as the policy's bounds (written
+    at test time, not committed): the API server's 3 MiB of each checked kind, and the largest
+    shapes a request can take."""
+    out.mkdir(parents=True, exist_ok=True)
+    cases = {}
+    spec = pod_spec([("app", PRIVATE)], ["regcred"])
+    for kind in ["Pod"] + WORKLOADS:
+        cases[f"3mib-{kind.lower()}"] = request(kind, padded(wrap(kind, "big", spec), 3 * MIB))
+    pull = dockerconfigjson("regcred", {"auths": {"private.registry.com": GOOD}})
+    cases["3mib-secret-dockerconfigjson"] = request("Secret", padded(pull, 3 * MIB))
+    blob = base64.b64encode(bytes(range(256)) * (9 * MIB // 4 // 256)).decode()
+    cases["3mib-secret-opaque"] = request("Secret", secret("big", "Opaque", data={"blob": blob}))
+    many = [(f"c{i}", [PRIVATE, "nginx:1.27", "gcr.io/proj/a:1"][i % 3]) for i in range(5000)]
+    cases["pod-5000-containers"] = request(
+        "Pod", wrap("Pod", "many", pod_spec(many, ["regcred", "gcr-creds"])))
+    secrets = [f"secret-{i}" for i in range(199)] + ["regcred"]
+    cases["pod-200-pull-secrets"] = request(
+        "Pod", wrap("Pod", "secrets", pod_spec([("app", PRIVATE)], secrets)))
+    keys = {f"registry-{i}.example.com": GOOD for i in range(9999)}
+    keys["private.registry.com"] = GOOD
+    cases["secret-10000-keys"] = request("Secret", dockerconfigjson("regcred", {"auths": keys}))
+    # Nested objects in a field the policy skips, written as text: Python's encoder recurses.
+    deep = {}
+    for depth in (120, 127, 200, 5000):
+        pod = wrap("Pod", "deep", spec)
+        pod["spec"]["containers"][0]["x-nested"] = "NESTED"
+        deep[f"json-depth-{depth}"] = json.dumps(request("Pod", pod)).replace(
+            '"NESTED"', '{"a":' * depth + '"x"' + "}" * depth)
+    long_image = "private.registry.com/" + "a" * 100_000
+    cases["image-100000-chars"] = request(
+        "Pod", wrap("Pod", "long", pod_spec([("app", long_image)], ["regcred"])))
+    long_host = "a" * 100_000 + ".com/app"
+    cases["image-host-100000-chars"] = request(
+        "Pod", wrap("Pod", "long", pod_spec([("app", long_host)], ["regcred"])))
+    for name, obj in cases.items():
+        (out / f"{name}.json").write_text(json.dumps(obj))
+    for name, text in deep.items():
+        (out / f"{name}.json").write_text(text)
+    # With cluster lookups: the 200 pull secrets, each read once from a recorded session.
+    session(out / "pod-200-pull-secrets.session.yml", [
+        ("Secret", name, dockerconfigjson(name, {"auths": {f"{name}.example.com": GOOD}}))
+        for name in secrets[:-1]
+    ] + [("Secret", "regcred", pull)])
+
+
 def large_bench_requests(out):
     """A 1 MiB Opaque Secret, as Helm stores releases: written at bench time, not committed."""
     blob = base64.b64encode(bytes(range(256)) * 3072).decode()  # 768 KiB raw, 1 MiB as base64
@@ -443,6 +500,8 @@ def large_bench_requests(out):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--large"]:
         large_bench_requests(pathlib.Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["--limits"]:
+        limit_requests(pathlib.Path(sys.argv[2]))
     else:
         main()
         secrets()

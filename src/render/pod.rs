@@ -414,6 +414,16 @@ fn ignored(why: &Ignored) -> String {
     }
 }
 
+/// `"a", "b"`, or `"a", "b", "c" and 197 more`: a Pod may reference hundreds of secrets.
+fn quoted_names(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let quoted: Vec<String> = names.iter().take(SHOWN).map(|n| format!("{n:?}")).collect();
+    match names.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{} and {more} more", quoted.join(", ")),
+        _ => quoted.join(", "),
+    }
+}
+
 /// A finding about the pull secrets themselves; `warns` when it is a warning.
 pub(crate) fn secret_problem(
     review: &PodReview<'_>,
@@ -441,22 +451,19 @@ pub(crate) fn secret_problem(
             names,
             error,
         } => {
-            let names = names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>();
+            let names = quoted_names(names);
             match error {
                 LookupError::NotGranted => format!(
-                    "the policy may not read {} ({}): it was not granted them",
+                    "the policy may not read {} ({names}): it was not granted them",
                     resource.plural(),
-                    names.join(", ")
                 ),
                 LookupError::Forbidden => format!(
-                    "the policy server may not get {} in {namespace} ({})",
+                    "the policy server may not get {} in {namespace} ({names})",
                     resource.plural(),
-                    names.join(", ")
                 ),
                 LookupError::NotFound | LookupError::Failed => format!(
-                    "the policy could not read {} {} in {namespace}",
+                    "the policy could not read {} {names} in {namespace}",
                     resource.kind(),
-                    names.join(", ")
                 ),
             }
         }
@@ -545,5 +552,22 @@ fn secret_problem_fixes(
             )]
         }
         SecretProblem::Ignored { .. } => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_of_names_are_cut() {
+        assert_eq!(quoted_names(&["a", "b"]), r#""a", "b""#);
+        let many: Vec<String> = (0..200).map(|i| format!("s{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            quoted_names(&many),
+            r#""s0", "s1", "s2", "s3", "s4" and 195 more"#
+        );
+        assert_eq!(quoted_names(&many[..5]).matches('"').count(), 10);
     }
 }

@@ -270,7 +270,7 @@ pub(crate) fn namespace_flag<K: Kind>(subject: &Subject<'_, K>) -> String {
 
 /// `--docker-server` for a registry: the key kubectl writes is the value as given, except that
 /// Docker Hub's key must be the one the kubelet falls back to.
-fn server_flag_value(server: &str) -> String {
+pub(crate) fn server_flag_value(server: &str) -> String {
     if server == docker_hub::DOMAIN {
         docker_hub::INDEX_KEY.into()
     } else {
