@@ -37,7 +37,10 @@ pub fn registry_entry(entry: &str, image: &str, key: &str) {
     }
     if let Ok(key) = RegistryKey::parse(key) {
         let (some, all) = (key.serves_some_of(&entry), key.serves_all_of(&entry));
-        assert!(some || !all, "a key that serves all of an entry serves some of it");
+        assert!(
+            some || !all,
+            "a key that serves all of an entry serves some of it"
+        );
         let _ = key.near_miss_of(&entry);
     }
 }
@@ -119,19 +122,39 @@ mod tests {
 
     #[test]
     fn seeds_run_clean() {
-        for input in ["nginx", "private.registry.com/team/app:1", "[::1]:5000/a", "A/b", ""] {
+        for input in [
+            "nginx",
+            "private.registry.com/team/app:1",
+            "[::1]:5000/a",
+            "A/b",
+            "",
+        ] {
             image_reference(input);
         }
         registry_entry("quay.io/my-org", "quay.io/my-org/app", "quay.io");
-        registry_entry("*.example.com", "a.example.com/x", "https://index.docker.io/v1/");
-        registry_key("user:pass@registry.io:5000/v2/team", "registry.io:5000/team/app");
+        registry_entry(
+            "*.example.com",
+            "a.example.com/x",
+            "https://index.docker.io/v1/",
+        );
+        registry_key(
+            "user:pass@registry.io:5000/v2/team",
+            "registry.io:5000/team/app",
+        );
         docker_config(false, br#"{"auths":{"u:p@r.io":{"auth":"dTpw"}}}"#);
         docker_config(true, br#"{"r.io":{"auth":"!"}}"#);
         let payload = br#"{"request":{"kind":{"kind":"Pod"},"operation":"CREATE","namespace":"ns",
             "object":{"spec":{"imagePullSecrets":[{"name":"a"}],"containers":[{"name":"c","image":"r.io/x"}]}}},
             "settings":{"clusterLookups":true,"registries":[{"registry":"r.io","pullSecrets":["*"]}]}}"#;
-        let replies = [br#"{"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"e30="}}"#.to_vec()];
+        let replies = [
+            br#"{"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"e30="}}"#
+                .to_vec(),
+        ];
         let response = validate_with_replies(payload, &replies);
-        assert!(String::from_utf8(response).unwrap().contains("has no `auths`"));
+        assert!(
+            String::from_utf8(response)
+                .unwrap()
+                .contains("has no `auths`")
+        );
     }
 }

@@ -1262,7 +1262,10 @@ mod tests {
         ];
         let component = "[a-z0-9]{1,5}([._-]{1,2}[a-z0-9]{1,5})?";
         let path = proptest::collection::vec(component, 1..4).prop_map(|c| c.join("/"));
-        let tag = prop_oneof![Just(String::new()), "[A-Za-z0-9_][A-Za-z0-9_.-]{0,8}".prop_map(|t| format!(":{t}"))];
+        let tag = prop_oneof![
+            Just(String::new()),
+            "[A-Za-z0-9_][A-Za-z0-9_.-]{0,8}".prop_map(|t| format!(":{t}"))
+        ];
         let digest = prop_oneof![
             Just(String::new()),
             "[0-9a-f]{64}".prop_map(|h| format!("@sha256:{h}")),

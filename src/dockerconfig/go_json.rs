@@ -614,23 +614,8 @@ fn fingerprint(key: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::super::decode;
+    use super::super::test_support::{cfg, entry, json};
     use super::*;
-
-    // Decoded borrows from its content: the tests keep theirs for good.
-    fn json(content: &str) -> Decoded<'static> {
-        decode(
-            Format::DockerConfigJson,
-            content.to_owned().leak().as_bytes(),
-        )
-    }
-
-    fn cfg(content: &str) -> Decoded<'static> {
-        decode(Format::DockerCfg, content.to_owned().leak().as_bytes())
-    }
-
-    fn entry(d: &Decoded<'static>, key: &str) -> Entry<'static> {
-        d.entries.iter().find(|e| e.key == key).cloned().unwrap()
-    }
 
     #[test]
     fn go_json_quirks() {

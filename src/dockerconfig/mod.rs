@@ -277,30 +277,37 @@ impl Decoded<'_> {
     }
 }
 
+/// What the tests of this module tree share: decoded content that lives as long as they do.
 #[cfg(test)]
-mod tests {
+pub(super) mod test_support {
     use super::*;
-    use base64::Engine as _;
-    use rstest::rstest;
 
     // Decoded borrows from its content: the tests keep theirs for good.
-    fn json(content: &str) -> Decoded<'static> {
+    pub(crate) fn json(content: &str) -> Decoded<'static> {
         decode(
             Format::DockerConfigJson,
             content.to_owned().leak().as_bytes(),
         )
     }
 
-    fn cfg(content: &str) -> Decoded<'static> {
+    pub(crate) fn cfg(content: &str) -> Decoded<'static> {
         decode(Format::DockerCfg, content.to_owned().leak().as_bytes())
     }
 
+    pub(crate) fn entry(d: &Decoded<'static>, key: &str) -> Entry<'static> {
+        d.entries.iter().find(|e| e.key == key).cloned().unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{cfg, entry, json};
+    use super::*;
+    use base64::Engine as _;
+    use rstest::rstest;
+
     fn b64(s: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(s)
-    }
-
-    fn entry(d: &Decoded<'static>, key: &str) -> Entry<'static> {
-        d.entries.iter().find(|e| e.key == key).cloned().unwrap()
     }
 
     #[test]
