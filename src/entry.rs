@@ -1,7 +1,6 @@
 //! The policy's waPC functions as plain byte-in, byte-out functions: the wasm shell in
 //! `lib.rs` only registers them, and tests call them natively.
 
-use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -38,21 +37,23 @@ struct ValidationResponse<'a> {
     warnings: Option<&'a [String]>,
 }
 
+/// Kubewarden's `SettingsValidationResponse`, field for field: the SDK is a dependency of the
+/// policy module's waPC shell only, so that other front ends link the checks without waPC.
+#[derive(Serialize)]
+struct SettingsValidationResponse<'a> {
+    valid: bool,
+    message: Option<&'a str>,
+}
+
 /// `validate_settings`: every mistake, including JSON that does not deserialize, is answered
 /// with `valid: false` and a message naming the field (the SDK's helper returns a guest error
 /// for the latter, which kwctl shows as an opaque `GuestCallFailure`).
 pub fn validate_settings(payload: &[u8]) -> Vec<u8> {
-    let response = match Settings::from_json(payload) {
-        Ok(_) => SettingsValidationResponse {
-            valid: true,
-            message: None,
-        },
-        Err(message) => SettingsValidationResponse {
-            valid: false,
-            message: Some(message),
-        },
-    };
-    to_json(&response)
+    let result = Settings::from_json(payload);
+    to_json(&SettingsValidationResponse {
+        valid: result.is_ok(),
+        message: result.as_ref().err().map(String::as_str),
+    })
 }
 
 fn to_json(value: &impl serde::Serialize) -> Vec<u8> {
@@ -91,6 +92,20 @@ mod tests {
 
     fn validate(payload: &[u8]) -> Vec<u8> {
         super::validate(payload, &crate::cluster::NoCluster)
+    }
+
+    /// The settings answer is the SDK's too.
+    #[test]
+    fn settings_responses_are_the_sdks() {
+        for payload in [&b"{}"[..], br#"{"unlistedRegistries":1}"#] {
+            let bytes = validate_settings(payload);
+            let sdk: kubewarden_policy_sdk::settings::SettingsValidationResponse =
+                serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(
+                serde_json::from_slice::<Value>(&bytes).unwrap(),
+                serde_json::to_value(&sdk).unwrap()
+            );
+        }
     }
 
     /// The wire form is the SDK's: it reads back into the SDK's type, field for field.
