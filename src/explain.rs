@@ -102,6 +102,8 @@ pub struct ContainerChain {
     pub invalid: Option<String>,
     /// The key whose credentials the kubelet sends first.
     pub sends: Option<KeyRef>,
+    /// When it sends none for an image that may need them: the Secret the fixes make serve it.
+    pub fixed_by: Option<String>,
     /// The keys of the Pods' pull secrets that do not serve the image, and why.
     pub misses: Vec<KeyMiss>,
     pub verdict: ContainerVerdict,
@@ -254,6 +256,7 @@ pub fn explain(
             repository: None,
             invalid: None,
             sends: None,
+            fixed_by: None,
             misses: Vec::new(),
             verdict: ContainerVerdict::NoCredentials,
             finding: String::new(),
@@ -344,7 +347,15 @@ pub fn explain(
         fixes: Vec::new(),
         remaining: None,
     };
-    explanation.fixes = render::page::fixes(kind, settings, &lookups, &explanation);
+    let fixes = render::page::fixes(kind, settings, &lookups, &explanation);
+    for container in &mut explanation.containers {
+        container.fixed_by = fixes
+            .serving
+            .iter()
+            .find(|(domain, _)| container.registry.as_ref() == Some(domain))
+            .map(|(_, secret)| secret.clone());
+    }
+    explanation.fixes = fixes.commands;
     explanation.remaining = render::page::remaining(&explanation);
     Ok(explanation)
 }
@@ -372,9 +383,10 @@ pub fn prevention(explanations: &[Explanation]) -> Prevention {
             let Some(entry) = render::page::registry_entry(domain, repository) else {
                 continue;
             };
-            let secret = match &container.sends {
-                Some(sent) => sent.secret.clone(),
-                None => render::page::fixing_secret(explanation, domain),
+            let secret = match (&container.sends, &container.fixed_by) {
+                (Some(sent), _) => sent.secret.clone(),
+                (None, Some(secret)) => secret.clone(),
+                (None, None) => continue,
             };
             match registries.iter_mut().find(|(e, _)| *e == entry) {
                 Some((_, secrets)) if !secrets.contains(&secret) => secrets.push(secret),

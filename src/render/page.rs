@@ -197,13 +197,22 @@ fn server(domain: &str) -> String {
     }
 }
 
+/// The commands that fix a workload, and which pull secret they make serve each registry that
+/// lacks one.
+pub(crate) struct Fixes {
+    pub(crate) commands: Vec<FixCommand>,
+    /// `(registry host, Secret)`.
+    pub(crate) serving: Vec<(String, String)>,
+}
+
 /// The commands that fix the workload, in the order to run them.
 pub(crate) fn fixes(
     kind: WorkloadKind,
     settings: Option<&Settings>,
     lookups: &Lookups,
     explanation: &Explanation,
-) -> Vec<FixCommand> {
+) -> Fixes {
+    let mut serving: Vec<(String, String)> = Vec::new();
     let ns = &explanation.namespace;
     let mut fixes: Vec<FixCommand> = Vec::new();
     let push = |fixes: &mut Vec<FixCommand>, what: String, command: String| {
@@ -296,14 +305,16 @@ pub(crate) fn fixes(
                 ),
                 create_secret(&miss.secret, &server(domain), ns, true),
             );
+            serving.push((domain.to_string(), miss.secret.clone()));
             continue;
         }
-        if explanation
+        if let Some(broken) = explanation
             .secrets
             .iter()
-            .any(|s| s.state != SecretState::Usable)
+            .find(|s| s.state != SecretState::Usable)
         {
             // The secrets' own fixes above give it the registry.
+            serving.push((domain.to_string(), broken.name.clone()));
             continue;
         }
         let name = suggested_name(settings, domain, &explanation.pull_secrets.names);
@@ -312,6 +323,7 @@ pub(crate) fn fixes(
             format!("create a pull secret for {domain} in namespace {ns:?}"),
             create_secret(&name, &server(domain), ns, false),
         );
+        serving.push((domain.to_string(), name.clone()));
         added.push(name);
     }
     if !added.is_empty() {
@@ -323,7 +335,10 @@ pub(crate) fn fixes(
     {
         push(&mut fixes, what, command);
     }
-    fixes
+    Fixes {
+        commands: fixes,
+        serving,
+    }
 }
 
 /// The name to give a new pull secret: what the settings declare for the registry, else
@@ -473,20 +488,6 @@ pub(crate) fn registry_entry(domain: &str, repository: &str) -> Option<String> {
     let org = repository.split_once('/').map(|(org, _)| org)?;
     (format!("{org}/") != docker_hub::OFFICIAL_PREFIX)
         .then(|| format!("{}/{org}", docker_hub::DOMAIN))
-}
-
-/// The secret the fixes give the images of `domain`: a pull secret of the Pods whose key looks
-/// meant for it, else the one the fixes create.
-pub(crate) fn fixing_secret(explanation: &Explanation, domain: &str) -> String {
-    explanation
-        .containers
-        .iter()
-        .filter(|c| c.registry.as_deref() == Some(domain))
-        .flat_map(|c| &c.misses)
-        .find(|m| m.why != "it is for another registry")
-        .map(|m| m.secret.clone())
-        .or_else(|| explanation.pull_secrets.names.first().cloned())
-        .unwrap_or_else(|| "regcred".to_owned())
 }
 
 /// The policy settings that would have caught the mistakes, with cluster lookups: the policy
