@@ -40,7 +40,11 @@ pub fn read(text: &str) -> Read {
             return json;
         }
         let yaml = read_yaml(text);
-        return if yaml.unreadable.is_empty() { yaml } else { json };
+        return if yaml.unreadable.is_empty() {
+            yaml
+        } else {
+            json
+        };
     }
     read_yaml(text)
 }
@@ -186,7 +190,11 @@ fn unpack(value: Value, place: String, read: &mut Read) {
         });
         return;
     };
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("").to_owned();
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     if let Some(item_kind) = kind.strip_suffix("List")
         && let Some(Value::Array(items)) = object.remove("items")
     {
@@ -313,7 +321,10 @@ mod tests {
         assert!(error.error.contains("at line 6"), "{error:?}");
 
         let json = super::read("{\"kind\": \"Pod\", \"spec\": {\n");
-        assert!(json.unreadable[0].error.starts_with("not valid JSON: "), "{json:?}");
+        assert!(
+            json.unreadable[0].error.starts_with("not valid JSON: "),
+            "{json:?}"
+        );
     }
 
     #[test]

@@ -145,7 +145,11 @@ fn sort(
         .map(str::to_owned);
     let about = match name {
         Some(name) => format!("{kind}/{name} ({})", found.place),
-        None => format!("{} ({})", if kind.is_empty() { "object" } else { kind }, found.place),
+        None => format!(
+            "{} ({})",
+            if kind.is_empty() { "object" } else { kind },
+            found.place
+        ),
     };
     let resource = match (api_version, kind) {
         ("v1", "Secret") => Some(Resource::Secret),
@@ -183,7 +187,8 @@ fn sort(
         return;
     }
     let text = if kind.is_empty() {
-        "an object without `kind`: paste objects as `kubectl get ... -o yaml` prints them".to_owned()
+        "an object without `kind`: paste objects as `kubectl get ... -o yaml` prints them"
+            .to_owned()
     } else {
         format!(
             "not one of the kinds the policy checks (Pod, Deployment, StatefulSet, DaemonSet, \
@@ -272,16 +277,19 @@ fn unused(held: &[Held], explanations: &[Explanation]) -> Vec<Note> {
             h.namespace.as_deref().is_none_or(|ns| ns == e.namespace)
                 && match h.resource {
                     Resource::Secret => e.pull_secrets.names.contains(&h.name),
-                    Resource::ServiceAccount => e.pull_secrets.source.contains(&format!("{:?}", h.name)),
+                    Resource::ServiceAccount => {
+                        e.pull_secrets.source.contains(&format!("{:?}", h.name))
+                    }
                 }
         });
         if used || explanations.is_empty() {
             continue;
         }
         let kind = h.resource.kind();
-        let elsewhere = h.namespace.as_deref().filter(|ns| {
-            explanations.iter().all(|e| e.namespace != *ns)
-        });
+        let elsewhere = h
+            .namespace
+            .as_deref()
+            .filter(|ns| explanations.iter().all(|e| e.namespace != *ns));
         let text = match elsewhere {
             Some(ns) => {
                 let theirs: Vec<&str> = explanations.iter().map(|e| e.namespace.as_str()).collect();

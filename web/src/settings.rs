@@ -29,7 +29,11 @@ pub fn is_policy(value: &Value) -> bool {
 }
 
 /// The settings in `text`, else those of a policy pasted with the objects.
-pub fn read(text: &str, pasted: &[Found], notes: &mut Vec<Note>) -> (Option<Settings>, SettingsUsed) {
+pub fn read(
+    text: &str,
+    pasted: &[Found],
+    notes: &mut Vec<Note>,
+) -> (Option<Settings>, SettingsUsed) {
     let mut used = SettingsUsed::default();
     let read = documents::read(text);
     if let Some(unreadable) = read.unreadable.first() {
