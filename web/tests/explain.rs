@@ -488,3 +488,33 @@ fn no_credential_in_any_report_even_of_broken_pastes() {
     );
     explain(&format!("\"{USER}:{PASSWORD}\""), &format!("[\"{AUTH}\""));
 }
+
+/// The generated policy, pasted back into the settings box, rejects each broken fixture: the
+/// prevention is a policy that would have caught the mistake.
+#[test]
+fn the_generated_policy_rejects_every_broken_fixture() {
+    for name in [
+        "pod-no-secret.yaml",
+        "wrong-host.yaml",
+        "missing-port.yaml",
+        "dockerhub-default-key.yaml",
+        "poison-secret.yaml",
+    ] {
+        let objects = fixture(name);
+        let report = explain(&objects, "");
+        let policy = report["prevention"]["policy"].as_str().unwrap().to_owned();
+        let again = explain(&objects, &policy);
+        let verdict = &again["workloads"][0]["policy"];
+        assert_eq!(verdict["allowed"], false, "{name}: {verdict}");
+    }
+    // ... and accepts the working one.
+    let objects = fixture("deployment-service-account.json");
+    let policy = explain(&objects, "")["prevention"]["policy"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        explain(&objects, &policy)["workloads"][0]["policy"]["allowed"],
+        true
+    );
+}
