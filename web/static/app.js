@@ -196,7 +196,7 @@ function renderContainer(w, c) {
     step('Pull secrets used', w.pullSecrets.names.length > 0
       ? el('ul', {}, w.pullSecrets.names.map((n) => el('li', {}, el('code', {}, n))))
       : el('span', { class: 'bad' }, 'none')),
-    step('Registry keys they hold', renderKeys(w.secrets)),
+    step('Registry keys they hold', renderKeys(w.secrets, c.finding)),
     step('Key the kubelet sends', renderSent(c)),
     el('li', { class: 'step verdict' }, el('span', { class: 'label' }, 'Verdict'),
       el('div', { class: 'value' }, el('strong', {}, badge), el('p', {}, ...prose(c.finding)))),
@@ -211,7 +211,8 @@ function renderContainer(w, c) {
   el('ol', { class: 'chain', 'aria-label': `The kubelet's chain for ${c.role} ${c.name}` }, chain));
 }
 
-function renderKeys(secrets) {
+// A secret's finding is left out where it is the container's verdict already (a poison Secret).
+function renderKeys(secrets, verdictFinding) {
   if (secrets.length === 0) return el('span', { class: 'bad' }, 'no pull secret');
   return el('ul', { class: 'secrets' }, secrets.map((s) => el('li', { class: `secret ${s.state}` },
     el('code', {}, s.name), ` — ${SECRET_STATES[s.state] ?? s.state}`,
@@ -220,7 +221,7 @@ function renderKeys(secrets) {
       k.readsAs ? [' → ', el('code', {}, k.readsAs)] : null,
       k.dropped ? el('span', { class: 'bad' }, ` dropped: ${k.dropped}`) : null,
       k.credentials ? null : el('span', { class: 'bad' }, ' (no credentials)')))),
-    s.finding && el('p', { class: 'finding' }, ...prose(s.finding)))));
+    s.finding && s.finding !== verdictFinding && el('p', { class: 'finding' }, ...prose(s.finding)))));
 }
 
 function renderSent(c) {
