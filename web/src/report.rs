@@ -5,8 +5,7 @@
 //! the `Objects` the library looks its pull secrets up in, and says what it left out.
 
 use image_pull_secrets_policy::{
-    Explanation, Objects, Prevention, Resource, Settings, explain as explain_one, prevention,
-    workload_kind,
+    Explanation, Objects, Prevention, Resource, explain as explain_one, prevention, workload_kind,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -322,9 +321,4 @@ fn names(held: &[Held], resource: Resource) -> Vec<String> {
         .filter(|h| h.resource == resource)
         .map(|h| format!("{}/{}", h.namespace.as_deref().unwrap_or("*"), h.name))
         .collect()
-}
-
-/// Settings as the library reads them, for tests and for [`settings`].
-pub fn parse_settings(json: &Value) -> Result<Settings, String> {
-    Settings::from_json(&serde_json::to_vec(json).unwrap_or_default())
 }

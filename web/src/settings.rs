@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::documents::{self, Found};
-use crate::report::{Level, Note, parse_settings};
+use crate::report::{Level, Note};
 
 /// Which settings the report was made with.
 #[derive(Debug, Default, Serialize)]
@@ -81,7 +81,7 @@ pub fn read(
             ),
         });
     }
-    match parse_settings(&value) {
+    match Settings::from_json(&serde_json::to_vec(&value).unwrap_or_default()) {
         Ok(settings) => {
             used.source = Some(source);
             (Some(settings), used)

@@ -84,6 +84,7 @@ $('clear').addEventListener('click', () => {
   settings.value = '';
   report.replaceChildren();
   delete report.dataset.state;
+  status.textContent = '';
   objects.focus();
 });
 
@@ -99,6 +100,9 @@ function run() {
   }
   render(result);
   report.dataset.state = 'done';
+  // Announced by the status line (role=status); the report itself takes the focus.
+  const containers = result.workloads.reduce((n, w) => n + w.containers.length, 0);
+  status.textContent = `Explained ${containers} ${containers === 1 ? 'container' : 'containers'}.`;
   report.focus();
 }
 
