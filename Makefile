@@ -140,7 +140,6 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 clean:
 	cargo clean
 	rm -f policy.wasm annotated-policy.wasm floor.wasm
-	rm -rf web/dist web/node_modules
 
 # ---- The troubleshooter page (web/): the same library, for wasm32-unknown-unknown ------------
 
@@ -153,16 +152,16 @@ WEB_STATIC := $(patsubst web/static/%,web/dist/%,$(wildcard web/static/*))
 WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"$$/\1/p' web/Cargo.toml)
 PORT ?= 8080
 
-.PHONY: web serve-web web-tests web-target wasm-bindgen-cli chromium
+.PHONY: web serve-web web-tests web-target wasm-bindgen-cli chromium clean-web
 
 web: web/dist/pkg/image_pull_secrets_web.js web/dist/pkg/module.js $(WEB_STATIC)
 
 web-target:
 	@rustup target list --installed | grep -qx $(WEB_TARGET) || rustup target add $(WEB_TARGET)
 
-# --locked first, as published. When the registry cannot serve that locked tree (this
-# machine's mirror lacks webpki-roots 1.0.11, which wasm-bindgen-cli 0.2.130's lock names), the
-# same version again with its dependencies resolved afresh.
+# --locked first, as published. When the registry cannot serve that locked tree (the one this
+# project's machines use has no webpki-roots 1.0.11, which wasm-bindgen-cli 0.2.130's lock
+# names), the same version again with its dependencies resolved afresh.
 wasm-bindgen-cli:
 	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] || \
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked || \
@@ -209,3 +208,6 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 web-tests: web chromium web/node_modules/.package-lock.json
 	cargo test -p image-pull-secrets-web --locked
 	cd web && node --test tests/
+
+clean-web:
+	rm -rf web/dist web/node_modules target/web
