@@ -3,6 +3,7 @@
 #   make test   formatting, lints, unit tests and the end-to-end suite
 #   make bench  evaluation time per request against a parse-only floor guest, and module size
 #   make artifacthub-pkg.yml  regenerate the Artifact Hub package file (needs kwctl)
+#   make web    build the troubleshooter page into web/dist/; make serve-web serves it
 
 SHELL := /bin/bash
 TARGET := wasm32-wasip1
@@ -63,7 +64,7 @@ run: $(POLICY) $(EVALUATOR_BUILD)
 	@$(EVALUATOR) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml $(POLICY) | jq . 2>/dev/null \
 		|| $(EVALUATOR) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml $(POLICY)
 
-test: fmt lint unit-tests e2e-tests check-workflows
+test: fmt lint unit-tests e2e-tests check-workflows web-tests
 
 fmt: deps
 	cargo fmt --all -- --check
@@ -73,6 +74,9 @@ lint: deps
 	cargo clippy -p image-pull-secrets-policy --target $(TARGET) --lib --locked -- -D warnings
 	cargo clippy -p floor-guest --target $(TARGET) --locked -- -D warnings
 	cargo clippy -p policy-runner --all-targets --target-dir $(RUNNER_DIR) --locked -- -D warnings
+	cargo clippy -p image-pull-secrets-web --all-targets --locked -- -D warnings
+	@rustup target list --installed | grep -qx $(WEB_TARGET) || rustup target add $(WEB_TARGET)
+	cargo clippy -p image-pull-secrets-web --target $(WEB_TARGET) --locked -- -D warnings
 
 unit-tests:
 	cargo test -p image-pull-secrets-policy --locked
@@ -152,3 +156,74 @@ fuzz:
 clean:
 	cargo clean
 	rm -f policy.wasm annotated-policy.wasm floor.wasm
+
+# ---- The troubleshooter page (web/): the same library, for wasm32-unknown-unknown ------------
+
+WEB_TARGET := wasm32-unknown-unknown
+WEB_BUILD := target/$(WEB_TARGET)/release/image_pull_secrets_web.wasm
+WEB_SOURCES := $(SOURCES) $(shell find web/src -name '*.rs') web/Cargo.toml web/tools/wasm.py
+WEB_STATIC := $(patsubst web/static/%,web/dist/%,$(wildcard web/static/*))
+# The CLI must be the version the crate pins: they agree on the schema of the module's custom
+# section, and wasm-bindgen refuses a module of another version.
+WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"$$/\1/p' web/Cargo.toml)
+PORT ?= 8080
+
+.PHONY: web serve-web web-tests web-target wasm-bindgen-cli chromium clean-web
+
+web: web/dist/pkg/image_pull_secrets_web.js web/dist/pkg/module.js $(WEB_STATIC)
+
+web-target:
+	@rustup target list --installed | grep -qx $(WEB_TARGET) || rustup target add $(WEB_TARGET)
+
+# --locked first, as published. When the registry cannot serve that locked tree (the one this
+# project's machines use has no webpki-roots 1.0.11, which wasm-bindgen-cli 0.2.130's lock
+# names), the same version again with its dependencies resolved afresh.
+wasm-bindgen-cli:
+	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] || \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked || \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+# strip = true (the release profile's, for the policy module) also strips the target_features
+# section that wasm-bindgen reads to know which Wasm features the module uses.
+$(WEB_BUILD): $(WEB_SOURCES) | web-target
+	CARGO_PROFILE_RELEASE_STRIP=false cargo build -p image-pull-secrets-web --target $(WEB_TARGET) --release --locked
+	@touch $(WEB_BUILD)
+
+# __guest_call: waPC's export, which the library's SDK dependency brings to every wasm32 target
+# (see web/tools/wasm.py); without it, wasm-bindgen drops the `wapc` imports too.
+target/web/pkg/image_pull_secrets_web.js target/web/pkg/image_pull_secrets_web_bg.wasm &: $(WEB_BUILD) | wasm-bindgen-cli
+	@mkdir -p target/web
+	python3 web/tools/wasm.py drop-exports $(WEB_BUILD) target/web/image_pull_secrets_web.wasm __guest_call
+	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+		--out-dir target/web/pkg target/web/image_pull_secrets_web.wasm
+
+web/dist/pkg/image_pull_secrets_web.js: target/web/pkg/image_pull_secrets_web.js
+	@mkdir -p web/dist/pkg
+	cp $< $@
+
+# The module travels inside a script: connect-src 'none' forbids fetching it (web/README.md).
+web/dist/pkg/module.js: target/web/pkg/image_pull_secrets_web_bg.wasm web/tools/wasm.py
+	@mkdir -p web/dist/pkg
+	python3 web/tools/wasm.py embed $< $@
+
+web/dist/%: web/static/%
+	@mkdir -p web/dist
+	cp $< $@
+
+serve-web: web
+	@echo "# the troubleshooter page on http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
+	python3 -m http.server --bind 127.0.0.1 $(PORT) -d web/dist
+
+# Debian's Chromium, and playwright-core to drive it (it never downloads a browser).
+chromium:
+	@[ -x /usr/bin/chromium ] || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+
+web-tests: web chromium web/node_modules/.package-lock.json
+	cargo test -p image-pull-secrets-web --locked
+	cd web && node --test tests/
+
+clean-web:
+	rm -rf web/dist web/node_modules target/web

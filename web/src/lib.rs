@@ -1,0 +1,31 @@
+//! The troubleshooter page's module: what a user pasted (`kubectl get ... -o yaml` of a Pod or
+//! workload, its pull Secrets, its ServiceAccount, the policy settings) explained with the
+//! policy's own library, as JSON for the page to render.
+//!
+//! [`explain`] is all the page calls. It is plain Rust behind the `#[wasm_bindgen]` export, so
+//! the native tests call the very function the page does.
+
+mod documents;
+mod report;
+mod settings;
+
+pub use report::{Level, Note, Pasted, Report};
+pub use settings::SettingsUsed;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// The report on `objects` (YAML or JSON, several documents) with `settings` (empty for none),
+/// as JSON.
+#[wasm_bindgen]
+pub fn explain(objects: &str, settings: &str) -> String {
+    serde_json::to_string(&report(objects, settings)).unwrap_or_else(|error| {
+        // The report holds strings, booleans and lists only: this cannot happen, and if it
+        // does the page shows it rather than nothing.
+        serde_json::json!({"error": format!("cannot encode the report: {error}")}).to_string()
+    })
+}
+
+/// The report on `objects` with `settings`, as a value.
+pub fn report(objects: &str, settings: &str) -> Report {
+    report::explain(objects, settings)
+}
