@@ -189,13 +189,10 @@ $(WEB_BUILD): $(WEB_SOURCES) | web-target
 	CARGO_PROFILE_RELEASE_STRIP=false cargo build -p image-pull-secrets-web --target $(WEB_TARGET) --release --locked
 	@touch $(WEB_BUILD)
 
-# __guest_call: waPC's export, which the library's SDK dependency brings to every wasm32 target
-# (see web/tools/wasm.py); without it, wasm-bindgen drops the `wapc` imports too.
 target/web/pkg/image_pull_secrets_web.js target/web/pkg/image_pull_secrets_web_bg.wasm &: $(WEB_BUILD) | wasm-bindgen-cli
 	@mkdir -p target/web
-	python3 web/tools/wasm.py drop-exports $(WEB_BUILD) target/web/image_pull_secrets_web.wasm __guest_call
 	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-		--out-dir target/web/pkg target/web/image_pull_secrets_web.wasm
+		--out-dir target/web/pkg $(WEB_BUILD)
 
 web/dist/pkg/image_pull_secrets_web.js: target/web/pkg/image_pull_secrets_web.js
 	@mkdir -p web/dist/pkg

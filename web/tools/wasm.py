@@ -1,15 +1,12 @@
 #!/usr/bin/env python3
-"""Two steps of `make web` that need a look inside a WebAssembly module, with no dependency.
+"""Steps of `make web` and its tests that need a look inside a WebAssembly module, with no
+dependency.
 
-  wasm.py drop-exports IN OUT NAME...   copy IN to OUT without the exports NAME...
   wasm.py imports IN                    print the module's imports, one `module.name` a line
   wasm.py embed IN OUT                  write OUT, an ES module whose default export is IN in base64
 
-Why drop exports: the policy library links kubewarden-policy-sdk, whose wapc-guest dependency
-defines `#[no_mangle] extern "C" fn __guest_call` on every wasm32 target. A cdylib exports it,
-and through it imports `__guest_request`, `__guest_response` and `__guest_error` from module
-`wapc`, which no browser provides. Without the export the function is dead, and wasm-bindgen's
-garbage collection removes it and those imports.
+Why imports: the page's module must import nothing but wasm-bindgen's glue (no waPC, no WASI);
+the browser test checks it.
 
 Why embed: the page's Content-Security-Policy has `connect-src 'none'`, which also forbids
 fetching the module's own bytes; a script (allowed by `script-src 'self'`) can carry them.
@@ -18,7 +15,6 @@ import base64
 import sys
 
 MAGIC = b"\0asm\1\0\0\0"
-EXPORT_SECTION = 7
 IMPORT_SECTION = 2
 
 
@@ -32,18 +28,6 @@ def leb(data, pos):
         if byte < 0x80:
             return value, pos
         shift += 7
-
-
-def uleb(value):
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
 
 
 def name(data, pos):
@@ -60,33 +44,6 @@ def sections(data):
         size, start = leb(data, pos + 1)
         yield section_id, data[pos:start + size], data[start:start + size]
         pos = start + size
-
-
-def drop_exports(data, names):
-    out = bytearray(MAGIC)
-    dropped = set()
-    for section_id, whole, body in sections(data):
-        if section_id != EXPORT_SECTION:
-            out += whole
-            continue
-        count, pos = leb(body, 0)
-        kept = []
-        for _ in range(count):
-            start = pos
-            export, pos = name(body, pos)
-            pos += 1  # kind
-            _, pos = leb(body, pos)  # index
-            if export in names:
-                dropped.add(export)
-            else:
-                kept.append(body[start:pos])
-        new_body = uleb(len(kept)) + b"".join(kept)
-        out += bytes([EXPORT_SECTION]) + uleb(len(new_body)) + new_body
-    missing = set(names) - dropped
-    if missing:
-        # The library no longer exports it: this step (and the Makefile's list) can go.
-        sys.exit(f"no export named {', '.join(sorted(missing))}")
-    return bytes(out)
 
 
 def imports(data):
@@ -122,12 +79,7 @@ def imports(data):
 
 
 def main(argv):
-    if len(argv) >= 4 and argv[1] == "drop-exports":
-        with open(argv[2], "rb") as f:
-            data = f.read()
-        with open(argv[3], "wb") as f:
-            f.write(drop_exports(data, argv[4:]))
-    elif len(argv) == 3 and argv[1] == "imports":
+    if len(argv) == 3 and argv[1] == "imports":
         with open(argv[2], "rb") as f:
             print("\n".join(imports(f.read())))
     elif len(argv) == 4 and argv[1] == "embed":
