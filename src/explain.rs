@@ -43,6 +43,8 @@ pub struct Explanation {
 #[serde(rename_all = "camelCase")]
 pub struct PullSecretsUsed {
     pub names: Vec<String>,
+    /// The ServiceAccount they come from, when the pod spec lists none of its own.
+    pub service_account: Option<String>,
     /// Why these: the pod spec's own list, or its ServiceAccount's.
     pub source: String,
 }
@@ -339,6 +341,10 @@ pub fn explain(
                 .iter()
                 .map(|s| s.name.clone())
                 .collect(),
+            service_account: match &lookups.source {
+                Source::ServiceAccount { name, .. } => Some(name.clone()),
+                Source::Own => None,
+            },
             source: render::page::source(&lookups.source),
         },
         secrets,
@@ -637,6 +643,7 @@ mod tests {
                 .source
                 .starts_with("ServiceAccount \"builder\"")
         );
+        assert_eq!(e.pull_secrets.service_account.as_deref(), Some("builder"));
         assert_eq!(e.containers[0].verdict, ContainerVerdict::SendsCredentials);
         // Without the ServiceAccount, the Pods cannot even be created.
         let e = explain(deployment.to_string().as_bytes(), None, &Objects::new()).unwrap();

@@ -415,12 +415,11 @@ fn reference(
     if kind == WorkloadKind::Pod {
         return (
             format!(
-                "a Pod's imagePullSecrets cannot change: add {names} to the Pod's manifest, then \
-                 recreate it (next command)"
+                "a Pod's imagePullSecrets cannot change: save its manifest, add {names} to its \
+                 spec.imagePullSecrets and remove its status and metadata.resourceVersion, uid \
+                 and creationTimestamp, then recreate it (next command)"
             ),
-            format!(
-                "kubectl get pod {name} -n {ns} -o yaml > pod.yaml   # then edit spec.imagePullSecrets"
-            ),
+            format!("kubectl get pod {name} -n {ns} -o yaml > pod.yaml"),
         );
     }
     let path = format!(

@@ -277,7 +277,7 @@ fn unused(held: &[Held], explanations: &[Explanation]) -> Vec<Note> {
                 && match h.resource {
                     Resource::Secret => e.pull_secrets.names.contains(&h.name),
                     Resource::ServiceAccount => {
-                        e.pull_secrets.source.contains(&format!("{:?}", h.name))
+                        e.pull_secrets.service_account.as_ref() == Some(&h.name)
                     }
                 }
         });

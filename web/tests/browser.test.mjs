@@ -141,7 +141,7 @@ const CASES = [
     verdicts: [['Pod/web', 'app', 'no-credentials']],
     fixes: [
       create('regcred', 'private.registry.com'),
-      'kubectl get pod web -n team-a -o yaml > pod.yaml   # then edit spec.imagePullSecrets',
+      'kubectl get pod web -n team-a -o yaml > pod.yaml',
       'kubectl delete pod web -n team-a && kubectl apply -f pod.yaml',
     ],
     says: ['private.registry.com', 'team/app', 'no pull secret the Pods use holds a key the kubelet would send'],
@@ -152,7 +152,7 @@ const CASES = [
     verdicts: [['Pod/api', 'api', 'no-credentials']],
     fixes: [
       create('regcred', 'private.registry.com'),
-      'kubectl get pod api -n team-a -o yaml > pod.yaml   # then edit spec.imagePullSecrets',
+      'kubectl get pod api -n team-a -o yaml > pod.yaml',
       'kubectl delete pod api -n team-a && kubectl apply -f pod.yaml',
     ],
     says: ['gitlab-creds', '"registry.gitlab.com" → registry.gitlab.com', 'it is for another registry'],
@@ -206,7 +206,7 @@ const CASES = [
     verdicts: [['Pod/web', 'app', 'fails']],
     fixes: [
       create('regcred', 'private.registry.com'),
-      'kubectl get pod web -n team-a -o yaml > pod.yaml   # then edit spec.imagePullSecrets',
+      'kubectl get pod web -n team-a -o yaml > pod.yaml',
       'kubectl delete pod web -n team-a && kubectl apply -f pod.yaml',
     ],
     says: ['The policy rejects it', 'spec.settings of ClusterAdmissionPolicy/image-pull-secrets',

@@ -66,7 +66,7 @@ fn a_pod_with_no_secret() {
         commands(pod),
         [
             "kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> -n team-a",
-            "kubectl get pod web -n team-a -o yaml > pod.yaml   # then edit spec.imagePullSecrets",
+            "kubectl get pod web -n team-a -o yaml > pod.yaml",
             "kubectl delete pod web -n team-a && kubectl apply -f pod.yaml",
         ]
     );
