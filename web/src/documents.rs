@@ -102,9 +102,11 @@ struct YamlDocument {
     first_line: usize,
 }
 
-/// The documents of a YAML stream, split at `---` and `...` markers. A marker ends any block
-/// scalar, as in YAML itself, so splitting on lines is exact. Documents holding only blank
-/// lines and comments are left out.
+/// The documents of a YAML stream, split at `---` and `...` markers before any is parsed, so
+/// that a document that cannot be read is reported with its line and does not hide the others
+/// (a paste often mixes several `kubectl get` outputs). A marker ends any block scalar, as in
+/// YAML itself, so splitting on lines is exact. Documents holding only blank lines and comments
+/// are left out.
 fn yaml_documents(text: &str) -> Vec<YamlDocument> {
     let mut documents = Vec::new();
     let mut current = YamlDocument {
