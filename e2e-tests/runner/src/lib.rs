@@ -1,6 +1,6 @@
-//! A native host for Kubewarden policy modules that behaves like `kwctl run`: wasmtime through
-//! the waPC host (`wapc` + `wasmtime-provider`), WASI preview 1 with no arguments, environment
-//! or directories, a host callback that serves `kubewarden`/`tracing`/`log` and answers
+//! A native host for Kubewarden policy modules that behaves like `kwctl run`: wasmtime with the
+//! runner's own waPC host (as `wapc` + `wasmtime-provider` host a policy in kwctl), WASI
+//! preview 1 with no arguments, environment or directories, a host callback that serves `kubewarden`/`tracing`/`log` and answers
 //! Kubernetes lookups from a recorded kwctl session, and the AdmissionResponse line kwctl
 //! prints, JSON patch included.
 //!
@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod engine;
 pub mod host;
 pub mod input;
 pub mod memory;
