@@ -1,9 +1,9 @@
 //! The runner's waPC host: one policy module on wasmtime, spoken to as `wapc` 2.2 and
 //! `wasmtime-provider` 2.19 (what kwctl 1.35 embeds) speak to it.
 //!
-//! The runner used those two crates until they cost it half its build: the provider turns on
-//! most of wasmtime (gc, threads, pooling allocator, cache, ...) and `wasmtime-wasi` with its
-//! preview 2 and tokio, with no switch to turn any of it off. The protocol itself is nine host
+//! The runner used those two crates, but it could not build less than they ask for: the
+//! provider turns on most of wasmtime (gc, threads, pooling allocator, cache, ...) and
+//! `wasmtime-wasi` with its preview 2 and tokio, with no switch to turn any of it off. The protocol itself is nine host
 //! functions and two guest exports, so it is written out here, on a wasmtime with only what a
 //! waPC guest needs, and WASI preview 1 from `wasi-common`, the crate the provider takes it
 //! from. What the guest sees and what the runner reports are the provider's, word for word:
@@ -81,8 +81,9 @@ pub struct EngineOptions {
 
 /// A waPC guest, instantiated and initialised, ready for calls.
 pub struct Guest {
-    // The provider keeps its store behind `&mut self` and wapc hands it out through a
-    // `RefCell`, so calls take `&self`; a host callback never calls back into the guest.
+    // Calls take `&self`, as wapc's do (it keeps its engine in a `RefCell` too), so that the
+    // run, the bench and the tests share a loaded guest by reference. The borrow is never taken
+    // twice: a host callback cannot call back into the guest.
     store: RefCell<Store<GuestState>>,
     guest_call: TypedFunc<(i32, i32), i32>,
 }

@@ -1,8 +1,8 @@
 //! A native host for Kubewarden policy modules that behaves like `kwctl run`: wasmtime with the
-//! runner's own waPC host (as `wapc` + `wasmtime-provider` host a policy in kwctl), WASI
-//! preview 1 with no arguments, environment or directories, a host callback that serves `kubewarden`/`tracing`/`log` and answers
-//! Kubernetes lookups from a recorded kwctl session, and the AdmissionResponse line kwctl
-//! prints, JSON patch included.
+//! runner's own waPC host (speaking the protocol as kwctl's `wapc` + `wasmtime-provider` do),
+//! WASI preview 1 with no arguments, environment or directories, a host callback that serves
+//! `kubewarden`/`tracing`/`log` and answers Kubernetes lookups from a recorded kwctl session,
+//! and the AdmissionResponse line kwctl prints, JSON patch included.
 //!
 //! Everything but the argument parsing of `main` lives here, so that the bench, the tests and
 //! the binary share one implementation.
