@@ -430,7 +430,7 @@ mod tests {
     fn every_timed_call_replays_the_session_from_its_start() {
         let session = Session::parse(include_str!("../testdata/kwctl-session-sample.yml")).unwrap();
         let policy = Policy::from_bytes(
-            crate::test_guest::ECHO_GUEST.as_bytes(),
+            &crate::test_guest::echo_guest_wasm(),
             std::path::Path::new("echo.wat"),
             LoadOptions {
                 access: ContextAccess::Any,

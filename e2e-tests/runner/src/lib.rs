@@ -1,14 +1,15 @@
-//! A native host for Kubewarden policy modules that behaves like `kwctl run`: wasmtime through
-//! the waPC host (`wapc` + `wasmtime-provider`), WASI preview 1 with no arguments, environment
-//! or directories, a host callback that serves `kubewarden`/`tracing`/`log` and answers
-//! Kubernetes lookups from a recorded kwctl session, and the AdmissionResponse line kwctl
-//! prints, JSON patch included.
+//! A native host for Kubewarden policy modules that behaves like `kwctl run`: wasmtime with the
+//! runner's own waPC host (speaking the protocol as kwctl's `wapc` + `wasmtime-provider` do),
+//! WASI preview 1 with no arguments, environment or directories, a host callback that serves
+//! `kubewarden`/`tracing`/`log` and answers Kubernetes lookups from a recorded kwctl session,
+//! and the AdmissionResponse line kwctl prints, JSON patch included.
 //!
 //! Everything but the argument parsing of `main` lives here, so that the bench, the tests and
 //! the binary share one implementation.
 
 pub mod bench;
 pub mod cli;
+pub mod engine;
 pub mod host;
 pub mod input;
 pub mod memory;

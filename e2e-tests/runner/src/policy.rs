@@ -1,6 +1,7 @@
-//! A policy module loaded the way kwctl loads a waPC policy: wasmtime's default configuration,
-//! WASI preview 1 with no arguments, environment or directories, and `wapc_init` run once;
-//! then the two guest calls, with policy-evaluator's wording for their failures.
+//! A policy module loaded the way kwctl loads a waPC policy (see [`crate::engine`]): wasmtime's
+//! default configuration, WASI preview 1 with no arguments, environment or directories, and
+//! `wapc_init` run once; then the two guest calls, with policy-evaluator's wording for their
+//! failures.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,11 +10,9 @@ use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde::Serialize;
 use serde_json::Value;
-use wapc::WapcHost;
-use wasmtime_provider::WasmtimeEngineProviderBuilder;
 
+use crate::engine::{EngineOptions, Guest, GuestCallFailure, LoadError};
 use crate::host::{ContextAccess, Host};
-use crate::memory::{MemoryMeter, MeteredMemories};
 use crate::replay::Replayer;
 
 /// How to set up a module's host side.
@@ -21,7 +20,7 @@ use crate::replay::Replayer;
 pub struct LoadOptions {
     pub access: ContextAccess,
     pub session: Option<Replayer>,
-    /// Create the guest's memories through a [`MemoryMeter`].
+    /// Count the guest's linear memory (see [`crate::memory::MemoryMeter`]).
     pub measure_memory: bool,
     /// Write `/tmp/perf-<pid>.map`, so that `perf report` names the guest's functions.
     pub perf_map: bool,
@@ -52,9 +51,8 @@ impl LoadOptions {
 
 /// A policy module, loaded and initialised (`wapc_init` has run), ready for guest calls.
 pub struct Policy {
-    wapc: WapcHost,
+    guest: Guest,
     host: Arc<Host>,
-    meter: Option<Arc<MemoryMeter>>,
     path: PathBuf,
     size: u64,
 }
@@ -75,39 +73,34 @@ impl Policy {
         Policy::from_bytes(&bytes, path, options)
     }
 
-    /// Loads a module already in memory (binary or, for tests, WAT text); `path` only names it.
+    /// Loads a module already in memory; `path` only names it.
     pub fn from_bytes(bytes: &[u8], path: &Path, options: LoadOptions) -> Result<Policy, String> {
-        let meter = options.measure_memory.then(MemoryMeter::new);
-        let engine = engine(options.perf_map, meter.clone())?;
-        let provider = WasmtimeEngineProviderBuilder::new()
-            .engine(engine)
-            .module_bytes(bytes)
-            // No argv, no environment, no preopened directories: what kwctl gives a policy.
-            .wasi_params(wapc::WasiParams::default())
-            .build()
-            .map_err(|e| {
-                format!(
-                    "cannot load {} as a WebAssembly module: {e}",
-                    path.display()
-                )
-            })?;
         let host = Arc::new(Host::new(options.access, options.session));
         let callback_host = host.clone();
-        let wapc = WapcHost::new(
-            Box::new(provider),
-            Some(Box::new(
-                move |_id, binding, namespace, operation, payload| {
-                    callback_host
-                        .call(binding, namespace, operation, payload)
-                        .map_err(Into::into)
-                },
-            )),
+        let engine_options = EngineOptions {
+            perf_map: options.perf_map,
+            measure_memory: options.measure_memory,
+        };
+        let guest = Guest::load(
+            bytes,
+            engine_options,
+            Box::new(move |binding, namespace, operation, payload| {
+                callback_host.call(binding, namespace, operation, payload)
+            }),
         )
-        .map_err(|e| format!("cannot initialise {} as a waPC guest: {e}", path.display()))?;
+        .map_err(|e| match e {
+            LoadError::Engine(e) => format!("cannot set up the wasmtime engine: {e}"),
+            LoadError::Module(e) => format!(
+                "cannot load {} as a WebAssembly module: {e}",
+                path.display()
+            ),
+            LoadError::Init(e) => {
+                format!("cannot initialise {} as a waPC guest: {e}", path.display())
+            }
+        })?;
         Ok(Policy {
-            wapc,
+            guest,
             host,
-            meter,
             path: path.to_path_buf(),
             size: bytes.len() as u64,
         })
@@ -124,7 +117,7 @@ impl Policy {
 
     /// The most guest linear memory in use so far, when measured.
     pub fn peak_memory(&self) -> Option<usize> {
-        self.meter.as_ref().map(|m| m.peak())
+        self.guest.peak_memory()
     }
 
     /// The host side: session switching and rewinding.
@@ -132,9 +125,9 @@ impl Policy {
         &self.host
     }
 
-    /// One raw waPC guest call. The error is wapc's, as kwctl would see it.
-    pub fn call(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, wapc::errors::Error> {
-        self.wapc.call(operation, payload)
+    /// One raw waPC guest call. The error is worded as wapc's, as kwctl would see it.
+    pub fn call(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, GuestCallFailure> {
+        self.guest.call(operation, payload)
     }
 
     /// Calls the guest's `validate_settings` with the settings object; the verdict carries
@@ -164,23 +157,6 @@ impl Policy {
         let reply = self.call("validate", payload).map_err(|e| e.to_string())?;
         parse_validation_reply(&reply)
     }
-}
-
-/// wasmtime's default configuration, which is what wasmtime-provider builds when given no
-/// engine, plus the runner's two optional instruments.
-fn engine(perf_map: bool, meter: Option<Arc<MemoryMeter>>) -> Result<wasmtime::Engine, String> {
-    let mut config = wasmtime::Config::default();
-    if perf_map {
-        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
-    }
-    if let Some(meter) = meter {
-        config.with_host_memory(Arc::new(MeteredMemories(meter)));
-        // wasmtime 44 can map the module's data copy-on-write only into memories it created
-        // itself (with a host memory it hits `unreachable!`), so the data is copied in at
-        // instantiation instead. Calls run the same code either way.
-        config.memory_init_cow(false);
-    }
-    wasmtime::Engine::new(&config).map_err(|e| format!("cannot set up the wasmtime engine: {e}"))
 }
 
 /// The payload of a `validate` call.
@@ -215,13 +191,13 @@ mod tests {
     use super::*;
     use crate::host::ResourceType;
     use crate::replay::Session;
-    use crate::test_guest::{ECHO_GUEST, SETTINGS_ERROR};
+    use crate::test_guest::{SETTINGS_ERROR, echo_guest_wasm};
     use serde_json::json;
 
     const SAMPLE: &str = include_str!("../testdata/kwctl-session-sample.yml");
 
     fn echo_guest(options: LoadOptions) -> Policy {
-        Policy::from_bytes(ECHO_GUEST.as_bytes(), Path::new("echo.wat"), options).unwrap()
+        Policy::from_bytes(&echo_guest_wasm(), Path::new("echo.wat"), options).unwrap()
     }
 
     fn lookup(name: &str) -> Vec<u8> {
@@ -231,9 +207,9 @@ mod tests {
         .into_bytes()
     }
 
-    fn guest_error(result: Result<Vec<u8>, wapc::errors::Error>) -> String {
+    fn guest_error(result: Result<Vec<u8>, GuestCallFailure>) -> String {
         match result {
-            Err(wapc::errors::Error::GuestCallFailure(text)) => text,
+            Err(GuestCallFailure(text)) => text,
             other => panic!("expected a guest error, got {other:?}"),
         }
     }

@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn internal_server_error_line() {
-        let detail = wapc::errors::Error::GuestCallFailure("boom".into()).to_string();
+        let detail = crate::engine::GuestCallFailure("boom".into()).to_string();
         let r = AdmissionResponse::internal_server_error("u1", &detail);
         assert_eq!(
             r.to_json_line(),

@@ -1,5 +1,6 @@
-//! A waPC guest small enough to read, in WebAssembly text (wasmtime compiles WAT directly), for
-//! tests that need a real module behind the runner's host:
+//! A waPC guest small enough to read, in WebAssembly text (compiled with the `wat` crate: the
+//! runner's wasmtime takes binary modules only), for tests that need a real module behind the
+//! runner's host:
 //!
 //! - `validate_settings` fails with the guest error [`SETTINGS_ERROR`];
 //! - `grow` adds three pages to its memory and answers nothing;
@@ -69,3 +70,8 @@ pub const ECHO_GUEST: &str = r#"
     (i32.const 0))
 )
 "#;
+
+/// [`ECHO_GUEST`] as a binary module.
+pub fn echo_guest_wasm() -> Vec<u8> {
+    wat::parse_str(ECHO_GUEST).expect("the echo guest is valid WAT")
+}
