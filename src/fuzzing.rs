@@ -33,7 +33,7 @@ pub fn registry_entry(entry: &str, image: &str, key: &str) {
     );
     if let Ok(image) = ImageRef::parse(image) {
         let _ = entry.covers(&image);
-        let _ = entry.near_miss_of_image(&image);
+        let _ = entry.near_miss_of_image(&crate::registry::ImageHost::of(&image));
     }
     if let Ok(key) = RegistryKey::parse(key) {
         let (some, all) = (key.serves_some_of(&entry), key.serves_all_of(&entry));

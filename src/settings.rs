@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::json_error;
 use crate::reference::ImageRef;
-use crate::registry::{NearMiss, RegistryEntry};
+use crate::registry::{ImageHost, NearMiss, RegistryEntry};
 
 /// What to do with images from registries the settings do not list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -249,9 +249,10 @@ impl Settings {
     /// A registry entry whose host `image`'s almost is, with the reason, for an image that no
     /// entry covers: the most specific first.
     pub(crate) fn near_miss(&self, image: &ImageRef<'_>) -> Option<(&Registry, NearMiss)> {
+        let host = ImageHost::of(image);
         self.registries
             .iter()
-            .find_map(|r| r.entry.near_miss_of_image(image).map(|n| (r, n)))
+            .find_map(|r| r.entry.near_miss_of_image(&host).map(|n| (r, n)))
     }
 
     /// The registries in the order the settings list them, as users recognise them.

@@ -104,13 +104,14 @@ impl RegistryEntry {
                 && (path.len() == prefix.len() || path[prefix.len()..].starts_with('/')))
     }
 
-    /// Why `image`, which this entry does not cover, looks meant for it: `None` when its
-    /// registry is simply another one. Globs are not compared: any host is "almost" a glob.
-    pub(crate) fn near_miss_of_image(&self, image: &ImageRef<'_>) -> Option<NearMiss> {
+    /// Why an image on `host`, which this entry does not cover, looks meant for it: `None`
+    /// when its registry is simply another one. Globs are not compared: any host is "almost" a
+    /// glob.
+    pub(crate) fn near_miss_of_image(&self, host: &ImageHost<'_>) -> Option<NearMiss> {
         if self.has_glob() {
             return None;
         }
-        near_miss::between(&Location::of_image_host(image), Found::Image, &self.0)
+        near_miss::between(&host.0, Found::Image, &self.0)
     }
 
     /// Orders entries from most to least specific: longer path prefixes first, then hosts
@@ -129,6 +130,15 @@ impl RegistryEntry {
             )
         };
         key(other).cmp(&key(self))
+    }
+}
+
+/// An image's registry host, split once to be compared with every entry.
+pub(crate) struct ImageHost<'i>(Location<'i>);
+
+impl<'i> ImageHost<'i> {
+    pub(crate) fn of(image: &'i ImageRef<'_>) -> ImageHost<'i> {
+        ImageHost(Location::of_image_host(image))
     }
 }
 

@@ -96,7 +96,9 @@ fn reason(found: &Location, found_kind: Found, wanted: &Location) -> Option<Why>
 /// edit distance relative to the length (`privat.registry.com`). Short hosts need an exact
 /// prefix: `ghcr.io` is one edit from `gcr.io` and a different registry.
 fn looks_like_typo(configured: &str, host: &str) -> bool {
-    let (a, b) = (configured.to_ascii_lowercase(), host.to_ascii_lowercase());
+    // Every unlisted image's host is compared with every entry: lower-case copies only when
+    // there is an upper-case letter to fold.
+    let (a, b) = (lower(configured), lower(host));
     let adds_prefix = |long: &str, short: &str| {
         long.strip_suffix(short)
             .is_some_and(|prefix| prefix.ends_with(['-', '.']))
@@ -104,6 +106,14 @@ fn looks_like_typo(configured: &str, host: &str) -> bool {
     adds_prefix(&a, &b)
         || adds_prefix(&b, &a)
         || strsim::levenshtein(&a, &b) <= a.len().min(b.len()) / 7
+}
+
+fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        s.to_ascii_lowercase().into()
+    } else {
+        s.into()
+    }
 }
 
 #[cfg(test)]
