@@ -2,8 +2,8 @@
 # Builds the fuzz targets with the machine's one toolchain and runs each for a bounded time,
 # seeded from the end-to-end fixtures:
 #   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]      (make fuzz runs it with 60 s per target)
-# A crash or a hang is saved under fuzz/artifacts/<target>/; each one found becomes a regression
-# test in the ordinary suite (tests/fuzz_regressions.rs).
+# A crash or a hang is saved under fuzz/artifacts/<target>/; each one, once fixed, is kept under
+# fuzz/regressions/<target>/, which `cargo test` replays.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-60}"

@@ -19,8 +19,12 @@ pub fn image_reference(input: &str) {
     }
 }
 
-/// Parses a settings entry and matches it with an image, and with a secret key.
-pub fn registry_entry(entry: &str, image: &str, key: &str) {
+/// Parses a settings entry and matches it with an image, and with a secret key:
+/// `entry\nimage\nkey`.
+pub fn registry_entry(input: &str) {
+    let mut parts = input.splitn(3, '\n');
+    let mut next = || parts.next().unwrap_or_default();
+    let (entry, image, key) = (next(), next(), next());
     let Ok(entry) = RegistryEntry::from_setting(entry) else {
         return;
     };
@@ -45,8 +49,9 @@ pub fn registry_entry(entry: &str, image: &str, key: &str) {
     }
 }
 
-/// Parses a secret's registry key as the kubelet does, and matches it with an image.
-pub fn registry_key(key: &str, image: &str) {
+/// Parses a secret's registry key as the kubelet does, and matches it with an image: `key\nimage`.
+pub fn registry_key(input: &str) {
+    let (key, image) = input.split_once('\n').unwrap_or((input, ""));
     let Ok(parsed) = RegistryKey::parse(key) else {
         return;
     };
@@ -61,9 +66,13 @@ pub fn registry_key(key: &str, image: &str) {
     }
 }
 
-/// Decodes pull-secret content; a key as messages show it never holds the key's user info.
-pub fn docker_config(dockercfg: bool, content: &[u8]) {
-    let format = if dockercfg {
+/// Decodes pull-secret content (a format byte, odd for `.dockercfg`, then the content); a key as
+/// messages show it never holds the key's user info.
+pub fn docker_config(input: &[u8]) {
+    let Some((&format, content)) = input.split_first() else {
+        return;
+    };
+    let format = if format & 1 == 1 {
         Format::DockerCfg
     } else {
         Format::DockerConfigJson
@@ -72,20 +81,75 @@ pub fn docker_config(dockercfg: bool, content: &[u8]) {
     for entry in &decoded.entries {
         let key = &*entry.key;
         let shown = dockerconfig::show_key(key).to_string();
-        let at = key.rfind('@').into_iter().chain(key.rfind("%40")).max();
-        if let Some(at) = at {
-            let user_info = key[..at]
-                .trim_start_matches("https://")
-                .trim_start_matches("http://");
-            // Long enough not to be found in the host by chance.
-            if user_info.len() >= 6 && !key[at..].contains(user_info) {
-                assert!(!shown.contains(user_info), "{shown} shows {user_info:?}");
-            }
+        let Some(at) = key.rfind('@').into_iter().chain(key.rfind("%40")).max() else {
+            continue;
+        };
+        // The key is shown quoted with its scheme as it is, so the user info is looked for
+        // after them: user info that spells part of a scheme (`https://https:/@host`) is not
+        // a leak.
+        let scheme = ["https://", "http://"]
+            .into_iter()
+            .find(|scheme| key[..at].starts_with(scheme))
+            .unwrap_or_default();
+        let user_info = &key[scheme.len()..at];
+        let shown_after_scheme = shown
+            .strip_prefix('"')
+            .and_then(|shown| shown.strip_prefix(scheme))
+            .unwrap_or(&shown);
+        // Long enough not to be found in the host by chance.
+        if user_info.len() >= 6 && !key[at..].contains(user_info) {
+            assert!(
+                !shown_after_scheme.contains(user_info),
+                "{shown} shows {user_info:?}"
+            );
         }
     }
     for error in &decoded.errors {
         let _ = error.to_string();
     }
+}
+
+/// `validate` on any payload: the answer is always a `ValidationResponse`.
+pub fn validate(payload: &[u8]) {
+    answered(&crate::entry::validate(payload, &crate::cluster::NoCluster));
+}
+
+/// Asserts that a response is a `ValidationResponse`.
+fn answered(response: &[u8]) {
+    let parsed: serde_json::Value = serde_json::from_slice(response).expect("JSON");
+    assert!(parsed["accepted"].is_boolean(), "{parsed}");
+}
+
+/// `validate_settings` on any settings text: `valid`, or a refusal with a message.
+pub fn validate_settings(settings: &[u8]) {
+    let response = crate::entry::validate_settings(settings);
+    let parsed: serde_json::Value = serde_json::from_slice(&response).expect("JSON");
+    match parsed["valid"].as_bool() {
+        Some(true) => {}
+        Some(false) => assert!(
+            parsed["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{parsed}"
+        ),
+        None => panic!("{parsed}"),
+    }
+}
+
+/// Replays one saved input through the target it was found by, as `cargo fuzz run` would.
+/// Returns false for a target whose input is built by `arbitrary` (its regressions are kept as
+/// the request they built, under `validate`).
+pub fn replay(target: &str, input: &[u8]) -> bool {
+    // libfuzzer-sys skips input that is not UTF-8 for a `&str` target; so does this.
+    let text = std::str::from_utf8(input);
+    match target {
+        "validate" => validate(input),
+        "validate_settings" => validate_settings(input),
+        "docker_config" => docker_config(input),
+        "image_reference" => text.map(image_reference).unwrap_or_default(),
+        "registry_entry" => text.map(registry_entry).unwrap_or_default(),
+        "registry_key" => text.map(registry_key).unwrap_or_default(),
+        _ => return false,
+    }
+    true
 }
 
 /// A cluster that answers each lookup with the next reply, then "not found".
@@ -110,15 +174,31 @@ pub fn validate_with_replies(payload: &[u8], replies: &[Vec<u8>]) -> Vec<u8> {
         replies: RefCell::new(replies.iter()),
     };
     let response = crate::entry::validate(payload, &cluster);
-    let parsed: serde_json::Value =
-        serde_json::from_slice(&response).expect("a ValidationResponse");
-    assert!(parsed["accepted"].is_boolean(), "{parsed}");
+    answered(&response);
     response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every input a fuzz run found (`fuzz/regressions/<target>/`), replayed through its target.
+    #[test]
+    fn fuzz_regressions_stay_fixed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+        let mut replayed = 0;
+        for dir in std::fs::read_dir(&root).expect("fuzz/regressions") {
+            let dir = dir.unwrap().path();
+            let target = dir.file_name().unwrap().to_str().unwrap().to_owned();
+            for file in std::fs::read_dir(&dir).unwrap() {
+                let file = file.unwrap().path();
+                let input = std::fs::read(&file).unwrap();
+                assert!(replay(&target, &input), "no replay for {}", file.display());
+                replayed += 1;
+            }
+        }
+        assert!(replayed > 0, "nothing under {}", root.display());
+    }
 
     #[test]
     fn seeds_run_clean() {
@@ -131,18 +211,11 @@ mod tests {
         ] {
             image_reference(input);
         }
-        registry_entry("quay.io/my-org", "quay.io/my-org/app", "quay.io");
-        registry_entry(
-            "*.example.com",
-            "a.example.com/x",
-            "https://index.docker.io/v1/",
-        );
-        registry_key(
-            "user:pass@registry.io:5000/v2/team",
-            "registry.io:5000/team/app",
-        );
-        docker_config(false, br#"{"auths":{"u:p@r.io":{"auth":"dTpw"}}}"#);
-        docker_config(true, br#"{"r.io":{"auth":"!"}}"#);
+        registry_entry("quay.io/my-org\nquay.io/my-org/app\nquay.io");
+        registry_entry("*.example.com\na.example.com/x\nhttps://index.docker.io/v1/");
+        registry_key("user:pass@registry.io:5000/v2/team\nregistry.io:5000/team/app");
+        docker_config(br#"0{"auths":{"u:p@r.io":{"auth":"dTpw"}}}"#);
+        docker_config(br#"1{"r.io":{"auth":"!"}}"#);
         let payload = br#"{"request":{"kind":{"kind":"Pod"},"operation":"CREATE","namespace":"ns",
             "object":{"spec":{"imagePullSecrets":[{"name":"a"}],"containers":[{"name":"c","image":"r.io/x"}]}}},
             "settings":{"clusterLookups":true,"registries":[{"registry":"r.io","pullSecrets":["*"]}]}}"#;

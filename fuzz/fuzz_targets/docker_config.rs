@@ -4,8 +4,4 @@
 use image_pull_secrets_policy::fuzzing::docker_config;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|content: &[u8]| {
-    if let Some((&format, content)) = content.split_first() {
-        docker_config(format & 1 == 1, content);
-    }
-});
+fuzz_target!(|input: &[u8]| docker_config(input));

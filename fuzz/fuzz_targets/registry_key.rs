@@ -4,7 +4,4 @@
 use image_pull_secrets_policy::fuzzing::registry_key;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|input: &str| {
-    let (key, image) = input.split_once('\n').unwrap_or((input, ""));
-    registry_key(key, image);
-});
+fuzz_target!(|input: &str| registry_key(input));
