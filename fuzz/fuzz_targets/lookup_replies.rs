@@ -24,11 +24,19 @@ fuzz_target!(|input: Input| {
         "imagePullSecrets": input.secrets.iter().map(|s| json!({"name": s})).collect::<Vec<_>>(),
     });
     let (group, kind, object) = if input.template {
-        ("apps", "Deployment", json!({"spec": {"template": {"spec": spec}}}))
+        (
+            "apps",
+            "Deployment",
+            json!({"spec": {"template": {"spec": spec}}}),
+        )
     } else {
         ("", "Pod", json!({"spec": spec}))
     };
-    let secrets = if input.any_referenced { json!(["*"]) } else { json!(["regcred"]) };
+    let secrets = if input.any_referenced {
+        json!(["*"])
+    } else {
+        json!(["regcred"])
+    };
     let payload = json!({
         "request": {"uid": "u", "kind": {"group": group, "version": "v1", "kind": kind},
             "operation": "CREATE", "namespace": "ns", "object": object},

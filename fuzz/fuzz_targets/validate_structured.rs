@@ -10,18 +10,38 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
 const REGISTRIES: &[&str] = &[
-    "", "private.registry.com/", "my-private.registry.com/", "Private.Registry.com/",
-    "registry.local:5000/", "registry.local/", "[::1]:5000/", "docker.io/", "index.docker.io/",
-    "quay.io/my-org/", "1.dkr.ecr.eu-west-1.amazonaws.com/", "localhost/",
+    "",
+    "private.registry.com/",
+    "my-private.registry.com/",
+    "Private.Registry.com/",
+    "registry.local:5000/",
+    "registry.local/",
+    "[::1]:5000/",
+    "docker.io/",
+    "index.docker.io/",
+    "quay.io/my-org/",
+    "1.dkr.ecr.eu-west-1.amazonaws.com/",
+    "localhost/",
 ];
 const KINDS: &[(&str, &str)] = &[
-    ("", "Pod"), ("", "ReplicationController"), ("apps", "Deployment"), ("apps", "ReplicaSet"),
-    ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("batch", "Job"), ("batch", "CronJob"),
-    ("", "Secret"), ("", "ConfigMap"), ("example.com", "Deployment"),
+    ("", "Pod"),
+    ("", "ReplicationController"),
+    ("apps", "Deployment"),
+    ("apps", "ReplicaSet"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+    ("batch", "Job"),
+    ("batch", "CronJob"),
+    ("", "Secret"),
+    ("", "ConfigMap"),
+    ("example.com", "Deployment"),
 ];
 const OPERATIONS: &[&str] = &["CREATE", "UPDATE", "DELETE", "CONNECT", ""];
 const SECRET_TYPES: &[&str] = &[
-    "kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg", "Opaque", "",
+    "kubernetes.io/dockerconfigjson",
+    "kubernetes.io/dockercfg",
+    "Opaque",
+    "",
 ];
 
 #[derive(Arbitrary, Debug)]
@@ -32,7 +52,11 @@ struct Image {
 
 impl Image {
     fn text(&self) -> String {
-        format!("{}{}", REGISTRIES[usize::from(self.registry) % REGISTRIES.len()], self.rest)
+        format!(
+            "{}{}",
+            REGISTRIES[usize::from(self.registry) % REGISTRIES.len()],
+            self.rest
+        )
     }
 }
 
@@ -48,7 +72,9 @@ struct PodSpec {
 impl PodSpec {
     fn json(&self) -> Value {
         let list = |c: &[(String, Image)]| -> Value {
-            c.iter().map(|(n, i)| json!({"name": n, "image": i.text()})).collect()
+            c.iter()
+                .map(|(n, i)| json!({"name": n, "image": i.text()}))
+                .collect()
         };
         let mut spec = json!({
             "containers": list(&self.containers),
@@ -143,7 +169,10 @@ fuzz_target!(|r: Request| {
         "validateSecrets": r.settings.validate_secrets,
         "addMissingPullSecrets": r.settings.add_missing,
     });
-    let old = r.old.as_ref().map(|old| object(kind, old, &r.secret, &r.name));
+    let old = r
+        .old
+        .as_ref()
+        .map(|old| object(kind, old, &r.secret, &r.name));
     let payload = json!({
         "request": {
             "uid": "fuzz",
