@@ -342,9 +342,13 @@ pub(crate) fn servers_of_broken_keys(errors: &[DecodeError]) -> Vec<String> {
 pub(crate) fn server_for(registry: &Registry) -> String {
     let entry = registry.entry();
     if entry.has_glob() {
-        format!("<the registry matching {entry}>")
-    } else {
-        entry.to_string()
+        return format!("<the registry matching {entry}>");
+    }
+    // The kubelet drops a key's leading `/v1` or `/v2` segment (an API version to Docker), so
+    // a path that starts with one is written behind a `/v2` that is dropped in its place.
+    match entry.path().split('/').next() {
+        Some("v1" | "v2") => format!("{}/v2/{}", entry.host_port(), entry.path()),
+        _ => entry.to_string(),
     }
 }
 

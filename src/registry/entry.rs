@@ -68,7 +68,12 @@ impl RegistryEntry {
         } else {
             format!("/{path}")
         };
-        Ok(RegistryEntry(Location::new(host_port.into(), path.into())))
+        let ipv6 = host_port.starts_with('[');
+        let mut location = Location::new(host_port.into(), path.into());
+        // An entry's brackets hold an IPv6 address, never a glob's character class: the entry
+        // names that one host.
+        location.literal |= ipv6;
+        Ok(RegistryEntry(location))
     }
 
     pub(super) fn location(&self) -> &Location<'static> {
@@ -94,7 +99,7 @@ impl RegistryEntry {
     /// but a path prefix covers whole segments (`quay.io/my-org` covers `quay.io/my-org/app`,
     /// not `quay.io/my-orgs/app`).
     pub(crate) fn covers(&self, image: &ImageRef<'_>) -> bool {
-        if !self.0.host_matches(image, true) {
+        if !self.0.host_matches(image) {
             return false;
         }
         let prefix = self.path();
@@ -162,7 +167,12 @@ fn validate_host(host_port: &str, host: &str, port: &str) -> Result<(), String> 
             Some(host)
         };
         return match address {
-            Some(a) if a.contains(':') && a.chars().all(|c| c.is_ascii_hexdigit() || c == ':') => {
+            // The reference grammar allows hex digits and colons only (no embedded IPv4);
+            // the standard parser says whether they make an address (`[:]` does not).
+            Some(a)
+                if a.chars().all(|c| c.is_ascii_hexdigit() || c == ':')
+                    && a.parse::<std::net::Ipv6Addr>().is_ok() =>
+            {
                 Ok(())
             }
             _ => Err(format!(
@@ -244,6 +254,8 @@ mod tests {
     )]
     #[case::ipv6("[fd00::1]:5000", "[fd00::1]:5000/app", true)]
     #[case::other_ipv6("[fd00::1]:5000", "[fd00::2]:5000/app", false)]
+    #[case::ipv6_without_port("[fd00::1]", "[fd00::1]/app", true)]
+    #[case::other_ipv6_without_port("[fd00::1]", "[fd00::2]/app", false)]
     #[case::hub_short_name("docker.io", "nginx", true)]
     #[case::hub_legacy_name("docker.io", "index.docker.io/myorg/app", true)]
     #[case::hub_org("docker.io/myorg", "myorg/app", true)]
@@ -278,10 +290,21 @@ mod tests {
     #[case::no_host("/org", "no host")]
     #[case::unclosed_ipv6("[::1", "closed")]
     #[case::bad_ipv6("[xyz::1]:5000", "`[xyz::1]` is not a valid IPv6 address")]
+    #[case::not_an_address("[:]", "`[:]` is not a valid IPv6 address")]
+    #[case::too_many_groups("[1:2:3:4:5:6:7:8:9]:5000", "not a valid IPv6 address")]
     #[case::two_colons("a:b:c", "holds the character ':'")]
     fn refused(#[case] input: &str, #[case] fragment: &str) {
         let err = RegistryEntry::from_setting(input).unwrap_err();
         assert!(err.contains(fragment), "{input:?}: {err}");
+    }
+
+    /// Brackets in an entry hold an address, not a glob: the entry is literal, so that it is
+    /// ranked, and compared for near misses, as a host.
+    #[rstest]
+    #[case("[fd00::1]")]
+    #[case("[fd00::1]:5000")]
+    fn ipv6_entries_are_literal(#[case] setting: &str) {
+        assert!(!entry(setting).has_glob());
     }
 
     #[test]

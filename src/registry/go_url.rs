@@ -18,6 +18,9 @@ pub(crate) enum KeyError {
     MissingBracket,
     InvalidEscape,
     InvalidUserinfo,
+    /// The key the kubelet keeps (host and decoded path) no longer parses when its matcher
+    /// reads it again: the kubelet keeps the key but never uses it.
+    DecodedPath,
 }
 
 impl fmt::Display for KeyError {
@@ -29,6 +32,9 @@ impl fmt::Display for KeyError {
             KeyError::MissingBracket => f.write_str("an IPv6 address lacks its closing `]`"),
             KeyError::InvalidEscape => f.write_str("it holds an invalid %-escape"),
             KeyError::InvalidUserinfo => f.write_str("it holds an invalid user name before `@`"),
+            KeyError::DecodedPath => f.write_str(
+                "its path, once %-decoded, holds an invalid %-escape or a control character",
+            ),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::fmt;
 use super::entry::RegistryEntry;
 use super::host_port::HostPortShape;
 use super::near_miss::{self, Found, NearMiss};
-use super::{KeyError, Location, go_url, is_default_registry_match, labels_overlap};
+use super::{KeyError, Location, go_url, is_default_registry_match, labels_match, labels_overlap};
 use crate::docker_hub;
 use crate::glob;
 use crate::reference::ImageRef;
@@ -38,9 +38,17 @@ impl<'a> RegistryKey<'a> {
         let path = match path {
             _ if path[skip..] == *"/" => Cow::Borrowed(""),
             Cow::Borrowed(path) => Cow::Borrowed(&path[skip..]),
-            Cow::Owned(path) => Cow::Owned(path[skip..].to_owned()),
+            Cow::Owned(path) => reread_decoded(host_port, &path[skip..])?,
         };
         // A malformed glob does not drop the key: it just never matches.
+        Ok(RegistryKey::from_scan(host_port, &shape, path))
+    }
+
+    /// The key the kubelet keeps (`host + path`, as [`RegistryKey`]'s `Display` writes it),
+    /// read again as its matcher reads it (`https://` + key, with no `/v1` trimming).
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn reread(kept: &'a str) -> Result<RegistryKey<'a>, KeyError> {
+        let (host_port, shape, path) = go_url::host_and_path(kept)?;
         Ok(RegistryKey::from_scan(host_port, &shape, path))
     }
 
@@ -75,6 +83,12 @@ impl<'a> RegistryKey<'a> {
         })
     }
 
+    /// Whether the path the matcher sees still holds a `%`.
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn path_holds_percent(&self) -> bool {
+        self.0.path.contains('%')
+    }
+
     /// Whether this is the key under which the kubelet keeps Docker Hub's fallback credentials.
     pub(crate) fn is_docker_hub_index(&self) -> bool {
         self.0.host_port() == docker_hub::INDEX && self.0.path.is_empty()
@@ -83,7 +97,7 @@ impl<'a> RegistryKey<'a> {
     /// The kubelet's `URLsMatch`: would the kubelet offer this key's credentials for `image`?
     /// (Not counting the Docker Hub fallback, which applies only when no key matches.)
     pub(crate) fn kubelet_matches(&self, image: &ImageRef<'_>) -> bool {
-        self.0.host_matches(image, false)
+        self.0.host_matches(image)
             && match self.0.path.strip_prefix('/') {
                 None => self.0.path.is_empty(),
                 Some(prefix) => image.path().starts_with(prefix),
@@ -119,10 +133,11 @@ impl<'a> RegistryKey<'a> {
                 .strip_prefix(entry_path)
                 .is_some_and(|rest| rest.starts_with('/'));
         paths_overlap
-            && if key.literal && entry.literal {
-                key.host() == entry.host()
-            } else {
-                labels_overlap(key.host(), entry.host())
+            && match (key.literal, entry.literal) {
+                (true, true) => key.host() == entry.host(),
+                // A literal entry names one host: the key must match it as it would an image's.
+                (false, true) => labels_match(key.host(), entry.host()),
+                _ => labels_overlap(key.host(), entry.host()),
             }
     }
 
@@ -162,7 +177,7 @@ impl<'a> RegistryKey<'a> {
             return false;
         }
         key.labels().zip(entry.labels()).all(|(key, label)| {
-            if glob::is_literal(label) {
+            if entry.literal || glob::is_literal(label) {
                 glob::matches(key, label)
             } else {
                 key == label || key == "*"
@@ -180,6 +195,19 @@ impl<'a> RegistryKey<'a> {
     pub(crate) fn near_miss_of(&self, entry: &RegistryEntry) -> Option<NearMiss> {
         near_miss::between(&self.0, Found::Key, entry.location())
     }
+}
+
+/// The path the kubelet's matcher sees for a key whose path had %-escapes. The kubelet keeps
+/// the key as the string `host + decoded path` and parses it again (`https://` + it) for every
+/// image it matches: a decoded `?` or `#` now ends the path, a decoded `%` starts an escape
+/// again, and a decoded control character makes every match fail.
+fn reread_decoded<'a>(host_port: &str, decoded: &str) -> Result<Cow<'a, str>, KeyError> {
+    if !decoded.contains(['?', '#', '%']) && !decoded.bytes().any(|b| b.is_ascii_control()) {
+        return Ok(Cow::Owned(decoded.to_owned()));
+    }
+    let kept = format!("{host_port}{decoded}");
+    let (_, _, path) = go_url::host_and_path(&kept).map_err(|_| KeyError::DecodedPath)?;
+    Ok(Cow::Owned(path.into_owned()))
 }
 
 impl fmt::Display for RegistryKey<'_> {
@@ -225,6 +253,11 @@ mod tests {
     #[case::query("registry.io?x=y", "registry.io", "")]
     #[case::escape("registry.io/a%41", "registry.io", "/aA")]
     #[case::ipv6("[::1]:5000", "[::1]:5000", "")]
+    // The kubelet matches with `registry.io/team?x`, read again: `?x` is a query.
+    #[case::escaped_query("registry.io/team%3Fx", "registry.io", "/team")]
+    #[case::escaped_fragment("registry.io/team%23x", "registry.io", "/team")]
+    #[case::escaped_percent("registry.io/a%2541", "registry.io", "/aA")]
+    #[case::escaped_space("registry.io/a%20b", "registry.io", "/a b")]
     fn normalised_like_the_kubelet(
         #[case] input: &str,
         #[case] host_port: &str,
@@ -244,6 +277,8 @@ mod tests {
     #[case::bad_escape_in_user_info("u:p%zz@registry.io")]
     #[case::non_ascii_user_info("robot:p\u{e4}ss@registry.io")]
     #[case::control_character("registry\n.io")]
+    #[case::escaped_control_character("registry.io/a%00")]
+    #[case::escaped_bad_escape("registry.io/a%25zz")]
     fn dropped_by_the_kubelet(#[case] input: &str) {
         assert!(RegistryKey::parse(input).is_err());
     }
@@ -393,6 +428,11 @@ mod tests {
     #[case("https://index.docker.io/v1/", "localhost", true, true)]
     #[case("[::2]", "[::1]", false, false)]
     #[case("[::1]", "[::1]", false, false)]
+    // The kubelet globs the key against the image's `[::1]`: `*` matches it, `?` does not.
+    #[case::glob_key_for_an_ipv6_entry("*", "[::1]", true, true)]
+    #[case::one_char_glob_for_an_ipv6_entry("?", "[::1]", false, false)]
+    #[case("[::1]:5000", "[::1]:5000", true, true)]
+    #[case("*:5000", "[::1]:5000", true, true)]
     fn serving_settings_entries(
         #[case] k: &str,
         #[case] setting: &str,

@@ -102,22 +102,17 @@ impl<'a> Location<'a> {
         self.host().split('.')
     }
 
-    /// `literal_ipv6`: settings compare IPv6 addresses as strings; the kubelet globs them too,
-    /// so that its `[::1]` key (no port) is a character class that never matches.
-    fn host_matches(&self, image: &ImageRef<'_>, literal_ipv6: bool) -> bool {
+    /// Whether the host matches the image's: as strings when this host is literal, else label
+    /// by label as Go globs (a key's `[::1]` without a port is then a character class that
+    /// never matches, as in the kubelet).
+    fn host_matches(&self, image: &ImageRef<'_>) -> bool {
         let (host, port) = split_host_port(image.domain());
-        if port != self.port() {
-            return false;
-        }
-        if (literal_ipv6 && self.host_port.starts_with('[')) || self.literal {
-            return self.host() == host;
-        }
-        let mut labels = host.split('.');
-        self.labels().all(|pattern| {
-            labels
-                .next()
-                .is_some_and(|label| glob::matches(pattern, label))
-        }) && labels.next().is_none()
+        port == self.port()
+            && if self.literal {
+                self.host() == host
+            } else {
+                labels_match(self.host(), host)
+            }
     }
 }
 
@@ -140,6 +135,17 @@ fn labels_overlap(a: &str, b: &str) -> bool {
                 (false, false) => !x.contains('[') && !y.contains('['),
             }
         })
+}
+
+/// The kubelet's host rule: as many labels, and each label of `pattern` matches the host's as
+/// a Go glob.
+fn labels_match(pattern: &str, host: &str) -> bool {
+    let mut labels = host.split('.');
+    pattern.split('.').all(|pattern| {
+        labels
+            .next()
+            .is_some_and(|label| glob::matches(pattern, label))
+    }) && labels.next().is_none()
 }
 
 /// The kubelet's `isDefaultRegistryMatch`, applied to a normalised image's domain: images
