@@ -56,10 +56,11 @@ pub fn registry_key(input: &str) {
         return;
     };
     // The kubelet keeps `host + path` and its matcher parses that again: the key is what the
-    // matcher reads. A path that still holds `%` was decoded twice (once when added, once
-    // when matched), which is what the kubelet does; reading it a third time would not be.
+    // matcher reads, and written out it reads as itself. Not when an escape was decoded twice
+    // (once when added, once when matched, as the kubelet does) into a `%`, `?`, `#` or
+    // control character: reading it a third time would not be what the kubelet does.
     let kept = parsed.to_string();
-    if !parsed.path_holds_percent() {
+    if parsed.path_reads_as_itself() {
         assert_eq!(RegistryKey::reread(&kept).as_ref(), Ok(&parsed), "{key:?}");
     }
     if let Ok(image) = ImageRef::parse(image) {

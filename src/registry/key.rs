@@ -83,10 +83,11 @@ impl<'a> RegistryKey<'a> {
         })
     }
 
-    /// Whether the path the matcher sees still holds a `%`.
+    /// Whether the path the matcher sees, written out, reads as itself: it holds no `%`, `?`,
+    /// `#` or control character, which only escapes decoded twice can leave in it.
     #[cfg(any(test, fuzzing))]
-    pub(crate) fn path_holds_percent(&self) -> bool {
-        self.0.path.contains('%')
+    pub(crate) fn path_reads_as_itself(&self) -> bool {
+        !self.0.path.contains(['%', '?', '#']) && !self.0.path.bytes().any(|b| b.is_ascii_control())
     }
 
     /// Whether this is the key under which the kubelet keeps Docker Hub's fallback credentials.
@@ -258,6 +259,8 @@ mod tests {
     #[case::escaped_fragment("registry.io/team%23x", "registry.io", "/team")]
     #[case::escaped_percent("registry.io/a%2541", "registry.io", "/aA")]
     #[case::escaped_space("registry.io/a%20b", "registry.io", "/a b")]
+    // The matcher's `%11` is a valid escape: Go refuses raw control characters only.
+    #[case::escaped_control_escape("registry.io/a%2511", "registry.io", "/a\u{11}")]
     fn normalised_like_the_kubelet(
         #[case] input: &str,
         #[case] host_port: &str,
