@@ -89,6 +89,20 @@ again() {
   message_has 'imagePullSecrets of an existing Pod cannot change'
 }
 
+@test "fix on UPDATE: the fixed object passes with the images the update left alone" {
+  # Adding a secret changes the pull secrets: then every image is judged, old ones too.
+  fix deployment-update-fix-old-invalid.json
+  rejected
+  no_patch
+  message_has 'container "app" pulls "private.registry.com/team/app:1.0"'
+  fix deployment-update-fix-old-unserved.json
+  allowed
+  [ "$(pull_secrets_of "$(patched deployment-update-fix-old-unserved.json)" .spec.template.spec)" = '["gcr-creds","local-creds","regcred"]' ]
+  again deployment-update-fix-old-unserved.json
+  allowed
+  no_patch
+}
+
 @test "fix off: no response carries a patch" {
   for request in pod-private-no-secret.json deployment-private-wrong-secret.json cronjob-no-pull-secrets.json; do
     evaluate "$request"

@@ -453,6 +453,55 @@ mod tests {
         assert!(v.mutated_object().is_none());
     }
 
+    /// An update of a Deployment that adds an image needing a secret, to `old` (whose images
+    /// were admitted before). The fix changes the pull secrets, so the fixed object is judged
+    /// with every image.
+    fn update_adding_an_image(old_image: &str) -> Verdict {
+        let old = object(
+            "Deployment",
+            pod_spec(&[("old", old_image)], Some(&["other"])),
+        );
+        let new = object(
+            "Deployment",
+            pod_spec(
+                &[("old", old_image), ("app", "gcr.io/p/a")],
+                Some(&["other"]),
+            ),
+        );
+        let mut payload: Value =
+            serde_json::from_slice(&payload("Deployment", "UPDATE", &new, &settings(false)))
+                .unwrap();
+        payload["request"]["oldObject"] = old;
+        let first = review(payload.to_string().as_bytes(), &NoCluster);
+        if let Some(changed) = first.mutated_object() {
+            payload["request"]["object"] = value(changed);
+            let again = review(payload.to_string().as_bytes(), &NoCluster);
+            assert_eq!(again, Verdict::accept(), "the fixed object needs no fix");
+        }
+        first
+    }
+
+    #[test]
+    fn an_update_is_not_fixed_into_an_object_its_old_images_fail() {
+        let v = update_adding_an_image("private.registry.com/Bad");
+        assert!(!v.is_allowed(), "{v:?}");
+        assert!(v.mutated_object().is_none());
+        // The rejection is today's: about the image the update adds.
+        assert!(v.message().unwrap().contains("gcr.io/p/a"), "{v:?}");
+    }
+
+    #[test]
+    fn an_update_fix_covers_the_old_images_too() {
+        let v = update_adding_an_image("private.registry.com/app");
+        let Verdict::Mutate { object, .. } = &v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(
+            secrets_of("Deployment", &value(object)),
+            ["other", "regcred", "gcr-creds"]
+        );
+    }
+
     #[test]
     fn a_misaligned_secret_is_not_fixed() {
         let obj = object(

@@ -160,13 +160,19 @@ fn review_request(
         _ => None,
     };
     let review = review_pod_spec(settings, &subject, spec, old, lookups.as_ref());
-    if settings.add_missing_pull_secrets()
-        && let Some(plan) = mutation::plan(&review, cluster)
-        && let Some(object) = changed_object(payload, kind, &plan)
-    {
-        let mut warnings = render::pod::warnings(&review);
-        warnings.extend(render::mutation::warnings(&plan));
-        return Verdict::Mutate { object, warnings };
+    if settings.add_missing_pull_secrets() && !review.problems.is_empty() {
+        // The fix changes the pull secrets, and an update that changes them is judged in full
+        // (images it left alone too): the fix is planned on that judgement, so that the fixed
+        // object passes it.
+        let full = old.map(|_| review_pod_spec(settings, &subject, spec, None, lookups.as_ref()));
+        let judged = full.as_ref().unwrap_or(&review);
+        if let Some(plan) = mutation::plan(judged, cluster)
+            && let Some(object) = changed_object(payload, kind, &plan)
+        {
+            let mut warnings = render::pod::warnings(judged);
+            warnings.extend(render::mutation::warnings(&plan));
+            return Verdict::Mutate { object, warnings };
+        }
     }
     review.verdict(settings)
 }

@@ -193,6 +193,19 @@ def main():
     write("pod-fixable-and-not.json", request("Pod", wrap("Pod", "pod-fixable-and-not", pod_spec(
         [("app", PRIVATE), ("bad", "private.registry.com/Team/App")], []))))
 
+    # addMissingPullSecrets on UPDATE: the fix changes the pull secrets, so the fixed object is
+    # judged with the images the update left alone too.
+    admitted = wrap("Deployment", "admitted", pod_spec(
+        [("legacy", "private.registry.com/Team/App")], ["gcr-creds"]))
+    grown = copy.deepcopy(admitted)
+    grown["spec"]["template"]["spec"]["containers"].append({"name": "app", "image": PRIVATE})
+    write("deployment-update-fix-old-invalid.json", request("Deployment", grown, "UPDATE", admitted))
+    admitted = wrap("Deployment", "admitted", pod_spec(
+        [("cache", "registry.local:5000/cache:2")], ["gcr-creds"]))
+    grown = copy.deepcopy(admitted)
+    grown["spec"]["template"]["spec"]["containers"].append({"name": "app", "image": PRIVATE})
+    write("deployment-update-fix-old-unserved.json", request("Deployment", grown, "UPDATE", admitted))
+
     # The same request wrapped in an AdmissionReview, as `kubectl` tooling often saves it.
     write("admission-review-pod.json", {
         "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",

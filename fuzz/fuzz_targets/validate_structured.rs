@@ -198,7 +198,7 @@ fuzz_target!(|r: Request| {
         let response: Value =
             serde_json::from_slice(&validate(again.to_string().as_bytes(), &NoCluster))
                 .expect("JSON");
-        assert_eq!(response["accepted"], true, "{response}");
-        assert!(response["mutated_object"].is_null(), "{response}");
+        assert_eq!(response["accepted"], true, "{again}\n{response}");
+        assert!(response["mutated_object"].is_null(), "{again}\n{response}");
     }
 });
