@@ -94,7 +94,9 @@ pub(super) fn host_and_path(
         }
         None => &after_scheme[..slash],
     };
-    // Go allows %-escapes in a host only for IPv6 zones; a registry never has one.
+    // Go also takes a host's %-escapes of non-ASCII bytes and `%25`; such a key is dropped
+    // here, and kept by the kubelet with a host no image reference can have (non-ASCII, or
+    // a `%` its matcher cannot read again): its credentials are never sent either way.
     if let Some(b) = bad_host {
         return Err(KeyError::InvalidHostCharacter(char::from(b)));
     }
