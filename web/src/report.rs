@@ -8,7 +8,6 @@ use image_pull_secrets_policy::{
     Explanation, Objects, Prevention, Resource, explain as explain_one, prevention, workload_kind,
 };
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::documents::{self, Found};
 use crate::settings::{self, SettingsUsed};
@@ -75,6 +74,8 @@ struct Workload {
     place: String,
     namespace: String,
     json: Vec<u8>,
+    /// The kind and name of the controller that owns it, if one does.
+    controller: Option<(String, String)>,
 }
 
 /// The report for what was pasted into the page's two boxes.
@@ -96,13 +97,17 @@ pub fn explain(objects_text: &str, settings_text: &str) -> Report {
     let objects = cluster(&held, &workloads);
 
     let mut explanations = Vec::new();
+    let mut controlled = Vec::new();
     for workload in &workloads {
         match explain_one(&workload.json, settings.as_ref(), &objects) {
-            Ok(explanation) => explanations.push(explanation),
+            Ok(explanation) => {
+                controlled.extend(controlled_pod(workload, &explanation));
+                explanations.push(explanation);
+            }
             Err(error) => notes.push(note(Level::Error, &workload.place, error)),
         }
     }
-    notes.extend(controlled_pods(&workloads, &explanations));
+    notes.extend(controlled);
     notes.extend(unused(&held, &explanations));
     if explanations.is_empty() && notes.iter().all(|n| n.level != Level::Error) {
         notes.push(note(
@@ -150,11 +155,10 @@ fn sort(
             found.place
         ),
     };
-    let resource = match (api_version, kind) {
-        ("v1", "Secret") => Some(Resource::Secret),
-        ("v1", "ServiceAccount") => Some(Resource::ServiceAccount),
-        _ => None,
-    };
+    let resource = [Resource::Secret, Resource::ServiceAccount]
+        .into_iter()
+        .find(|r| r.api_version() == api_version && r.kind() == kind);
+    let json = serde_json::to_vec(value).unwrap_or_default();
     if let Some(resource) = resource {
         let Some(name) = name.filter(|n| !n.is_empty()) else {
             notes.push(note(
@@ -168,16 +172,23 @@ fn sort(
             resource,
             namespace,
             name: name.to_owned(),
-            json: serde_json::to_vec(value).unwrap_or_default(),
+            json,
         });
         return;
     }
-    let json = serde_json::to_vec(value).unwrap_or_default();
     if workload_kind(&json).is_some() {
+        let controller = metadata["ownerReferences"]
+            .as_array()
+            .and_then(|owners| owners.iter().find(|o| o["controller"] == true))
+            .map(|owner| {
+                let field = |f: &str, or: &str| owner[f].as_str().unwrap_or(or).to_owned();
+                (field("kind", "controller"), field("name", "?"))
+            });
         workloads.push(Workload {
             place: about,
             namespace: namespace.unwrap_or_else(|| "default".to_owned()),
             json,
+            controller,
         });
         return;
     }
@@ -226,51 +237,38 @@ fn cluster(held: &[Held], workloads: &[Workload]) -> Objects {
 
 /// A Pod that a controller created is fixed in its controller: recreated by hand, it would
 /// come back from the old template.
-fn controlled_pods(workloads: &[Workload], explanations: &[Explanation]) -> Vec<Note> {
-    let mut notes = Vec::new();
-    for (workload, explanation) in workloads.iter().zip(explanations) {
-        if explanation.kind != "Pod" || explanation.fixes.is_empty() {
-            continue;
-        }
-        let Ok(value) = serde_json::from_slice::<Value>(&workload.json) else {
-            continue;
-        };
-        let Some(owner) = value["metadata"]["ownerReferences"]
-            .as_array()
-            .and_then(|owners| owners.iter().find(|o| o["controller"] == true))
-        else {
-            continue;
-        };
-        let (kind, name) = (
-            owner["kind"].as_str().unwrap_or("controller"),
-            owner["name"].as_str().unwrap_or("?"),
-        );
-        let hint = match kind {
-            "ReplicaSet" => format!(
-                " (for a Deployment's Pods, its Deployment: `kubectl get replicaset {name} -n {} \
-                 -o jsonpath='{{.metadata.ownerReferences[0].name}}'` names it)",
-                explanation.namespace
-            ),
-            "Job" => " (or the CronJob that owns it)".to_owned(),
-            _ => String::new(),
-        };
-        notes.push(note(
-            Level::Info,
-            &explanation.object,
-            format!(
-                "this Pod is controlled by {kind}/{name}: fix the controller instead{hint}, and \
-                 paste it here for the commands; a Pod recreated by hand comes back from the \
-                 controller's template, without the fix"
-            ),
-        ));
+fn controlled_pod(workload: &Workload, explanation: &Explanation) -> Option<Note> {
+    if explanation.kind != "Pod" || explanation.fixes.is_empty() {
+        return None;
     }
-    notes
+    let (kind, name) = workload.controller.as_ref()?;
+    let hint = match kind.as_str() {
+        "ReplicaSet" => format!(
+            " (for a Deployment's Pods, its Deployment: `kubectl get replicaset {name} -n {} \
+             -o jsonpath='{{.metadata.ownerReferences[0].name}}'` names it)",
+            explanation.namespace
+        ),
+        "Job" => " (or the CronJob that owns it)".to_owned(),
+        _ => String::new(),
+    };
+    Some(note(
+        Level::Info,
+        &explanation.object,
+        format!(
+            "this Pod is controlled by {kind}/{name}: fix the controller instead{hint}, and \
+             paste it here for the commands; a Pod recreated by hand comes back from the \
+             controller's template, without the fix"
+        ),
+    ))
 }
 
 /// Pasted Secrets and ServiceAccounts that no explained workload uses where they are: the usual
 /// slips are a name that differs by a character, and another namespace.
 fn unused(held: &[Held], explanations: &[Explanation]) -> Vec<Note> {
     let mut notes = Vec::new();
+    if explanations.is_empty() {
+        return notes;
+    }
     for h in held {
         let used = explanations.iter().any(|e| {
             h.namespace.as_deref().is_none_or(|ns| ns == e.namespace)
@@ -281,7 +279,7 @@ fn unused(held: &[Held], explanations: &[Explanation]) -> Vec<Note> {
                     }
                 }
         });
-        if used || explanations.is_empty() {
+        if used {
             continue;
         }
         let kind = h.resource.kind();

@@ -1,6 +1,7 @@
 //! The page's Rust API, natively: `explain(objects, settings)` on the fixtures the browser test
 //! pastes, and on the shapes of text people paste.
 
+use base64::Engine as _;
 use serde_json::Value;
 
 const USER: &str = "e2e-robot";
@@ -320,26 +321,7 @@ fn a_secret_without_a_namespace_counts_in_every_workloads_namespace() {
 /// base64 of a `.dockerconfigjson` with the fixtures' credential for `server`.
 fn dockerconfig(server: &str) -> String {
     let config = format!(r#"{{"auths":{{"{server}":{{"auth":"{AUTH}"}}}}}}"#);
-    base64(config.as_bytes())
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(config)
 }
 
 #[test]
@@ -430,6 +412,31 @@ fn a_controlled_pod_points_at_its_controller() {
             "this Pod is controlled by ReplicaSet/web-7d9f8b6c5: fix the controller instead"
         ),
         "{note}"
+    );
+}
+
+/// A workload that cannot be explained, pasted first, does not take the controller note away
+/// from the Pod after it.
+#[test]
+fn a_controlled_pod_after_a_broken_workload_still_points_at_its_controller() {
+    let pod = fixture("pod-no-secret.yaml").replace(
+        "  managedFields:",
+        "  ownerReferences:\n  - apiVersion: apps/v1\n    controller: true\n    kind: ReplicaSet\n    name: web-7d9f8b6c5\n    uid: 1a2b\n  managedFields:",
+    );
+    let broken =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: no-template\nspec: {}\n";
+    let report = explain(&format!("{broken}---\n{pod}"), "");
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("this Pod is controlled by ReplicaSet/web-7d9f8b6c5")),
+        "{notes:?}"
     );
 }
 
