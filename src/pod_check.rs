@@ -30,6 +30,8 @@ pub(crate) struct PodReview<'r> {
     /// What is worth saying without rejecting, in the same order.
     pub(crate) secret_warnings: Vec<SecretProblem<'r>>,
     pub(crate) warnings: Vec<Warning<'r>>,
+    /// An UPDATE left images alone: they were there before, with the same pull secrets.
+    pub(crate) left_images_alone: bool,
 }
 
 impl PodReview<'_> {
@@ -197,6 +199,7 @@ pub(crate) fn review_pod_spec<'r>(
         problems: Vec::new(),
         secret_warnings: Vec::new(),
         warnings: Vec::new(),
+        left_images_alone: false,
     };
     // What a referenced Secret or ServiceAccount that does not exist gets.
     let missing_blocks = match settings.missing_pull_secrets() {
@@ -213,6 +216,7 @@ pub(crate) fn review_pod_spec<'r>(
             continue;
         };
         if unchanged.is_some_and(|old| has_image(old, image)) {
+            review.left_images_alone = true;
             continue;
         }
         let at = At {

@@ -164,7 +164,9 @@ fn review_request(
         // The fix changes the pull secrets, and an update that changes them is judged in full
         // (images it left alone too): the fix is planned on that judgement, so that the fixed
         // object passes it.
-        let full = old.map(|_| review_pod_spec(settings, &subject, spec, None, lookups.as_ref()));
+        let full = review
+            .left_images_alone
+            .then(|| review_pod_spec(settings, &subject, spec, None, lookups.as_ref()));
         let judged = full.as_ref().unwrap_or(&review);
         if let Some(plan) = mutation::plan(judged, cluster)
             && let Some(object) = changed_object(payload, kind, &plan)

@@ -68,12 +68,7 @@ impl RegistryEntry {
         } else {
             format!("/{path}")
         };
-        let ipv6 = host_port.starts_with('[');
-        let mut location = Location::new(host_port.into(), path.into());
-        // An entry's brackets hold an IPv6 address, never a glob's character class: the entry
-        // names that one host.
-        location.literal |= ipv6;
-        Ok(RegistryEntry(location))
+        Ok(RegistryEntry(Location::new(host_port.into(), path.into())))
     }
 
     pub(super) fn location(&self) -> &Location<'static> {

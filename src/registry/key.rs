@@ -87,7 +87,7 @@ impl<'a> RegistryKey<'a> {
     /// `#` or control character, which only escapes decoded twice can leave in it.
     #[cfg(any(test, fuzzing))]
     pub(crate) fn path_reads_as_itself(&self) -> bool {
-        !self.0.path.contains(['%', '?', '#']) && !self.0.path.bytes().any(|b| b.is_ascii_control())
+        !reads_differently_again(&self.0.path)
     }
 
     /// Whether this is the key under which the kubelet keeps Docker Hub's fallback credentials.
@@ -203,12 +203,17 @@ impl<'a> RegistryKey<'a> {
 /// image it matches: a decoded `?` or `#` now ends the path, a decoded `%` starts an escape
 /// again, and a decoded control character makes every match fail.
 fn reread_decoded<'a>(host_port: &str, decoded: &str) -> Result<Cow<'a, str>, KeyError> {
-    if !decoded.contains(['?', '#', '%']) && !decoded.bytes().any(|b| b.is_ascii_control()) {
+    if !reads_differently_again(decoded) {
         return Ok(Cow::Owned(decoded.to_owned()));
     }
     let kept = format!("{host_port}{decoded}");
     let (_, _, path) = go_url::host_and_path(&kept).map_err(|_| KeyError::DecodedPath)?;
     Ok(Cow::Owned(path.into_owned()))
+}
+
+/// Whether a decoded path, parsed again as a URL's, would not read as itself.
+fn reads_differently_again(path: &str) -> bool {
+    path.contains(['?', '#', '%']) || path.bytes().any(|b| b.is_ascii_control())
 }
 
 impl fmt::Display for RegistryKey<'_> {

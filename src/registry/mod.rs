@@ -55,7 +55,9 @@ struct Location<'a> {
 impl<'a> Location<'a> {
     fn new(host_port: Cow<'a, str>, path: Cow<'a, str>) -> Location<'a> {
         let (host, port) = host_port::split_ranges(&host_port);
-        let literal = glob::is_literal(&host_port[host.clone()]);
+        // Entries and images hold an IPv6 address in brackets, never a glob's character class
+        // (keys, whose brackets the kubelet globs, are built from their scan instead).
+        let literal = host_port.starts_with('[') || glob::is_literal(&host_port[host.clone()]);
         Location {
             host_port,
             path,

@@ -9,23 +9,15 @@ mod documents;
 mod report;
 mod settings;
 
-pub use report::{Level, Note, Pasted, Report};
-pub use settings::SettingsUsed;
-
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The report on `objects` (YAML or JSON, several documents) with `settings` (empty for none),
 /// as JSON.
 #[wasm_bindgen]
 pub fn explain(objects: &str, settings: &str) -> String {
-    serde_json::to_string(&report(objects, settings)).unwrap_or_else(|error| {
+    serde_json::to_string(&report::explain(objects, settings)).unwrap_or_else(|error| {
         // The report holds strings, booleans and lists only: this cannot happen, and if it
         // does the page shows it rather than nothing.
         serde_json::json!({"error": format!("cannot encode the report: {error}")}).to_string()
     })
-}
-
-/// The report on `objects` with `settings`, as a value.
-pub fn report(objects: &str, settings: &str) -> Report {
-    report::explain(objects, settings)
 }

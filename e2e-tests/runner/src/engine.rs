@@ -136,7 +136,7 @@ impl Guest {
             meter: options.measure_memory.then(MemoryMeter::default),
         };
         let mut store = Store::new(&engine, state);
-        if store.data().meter.is_some() {
+        if options.measure_memory {
             store.limiter(|s| s.meter.as_mut().expect("installed only with a meter"));
         }
 
@@ -181,36 +181,19 @@ impl Guest {
             ..Exchange::default()
         };
         // A trap (or a host function's error) is the call's error, as the provider reports it.
-        let status = match self
+        let status = self
             .guest_call
             .call(&mut *store, (operation.len() as i32, payload.len() as i32))
-        {
-            Ok(status) => status,
-            Err(e) => {
-                store.data_mut().exchange.error = Some(e.to_string());
-                0
-            }
-        };
+            .map_err(|e| GuestCallFailure(e.to_string()))?;
         let exchange = &mut store.data_mut().exchange;
-        let failure = |error: Option<String>, missing: &str| {
-            Err(GuestCallFailure(
-                error.unwrap_or_else(|| missing.to_owned()),
-            ))
+        let missing = match (status, exchange.response.take()) {
+            (0, _) => "No error message set for call failure",
+            (_, Some(response)) => return Ok(response),
+            (_, None) => "No error message OR response set for call success",
         };
-        if status == 0 {
-            failure(
-                exchange.error.take(),
-                "No error message set for call failure",
-            )
-        } else {
-            match exchange.response.take() {
-                Some(response) => Ok(response),
-                None => failure(
-                    exchange.error.take(),
-                    "No error message OR response set for call success",
-                ),
-            }
-        }
+        Err(GuestCallFailure(
+            exchange.error.take().unwrap_or_else(|| missing.to_owned()),
+        ))
     }
 
     /// The most linear memory the guest has had, when measured.

@@ -6,22 +6,20 @@
 
 use wasmtime::ResourceLimiter;
 
-/// Bytes of guest linear memory: in use now, and the most ever in use at once.
+/// Bytes of guest linear memory in use. Memories never shrink, so the size now is also the most
+/// ever in use at once.
 #[derive(Debug, Default)]
 pub struct MemoryMeter {
     current: usize,
-    peak: usize,
-    /// The last growth counted and the peak before it, taken back if wasmtime reports that
-    /// the growth failed (past the memory's maximum, or out of address space).
+    /// The last growth counted, taken back if wasmtime reports that the growth failed (past
+    /// the memory's maximum, or out of address space).
     pending: usize,
-    peak_before: usize,
 }
 
 impl MemoryMeter {
-    /// The largest total size of the store's memories so far (memories never shrink, so for one
-    /// instance this is its size now).
+    /// The largest total size of the store's memories so far.
     pub fn peak(&self) -> usize {
-        self.peak
+        self.current
     }
 
     pub fn current(&self) -> usize {
@@ -37,16 +35,13 @@ impl ResourceLimiter for MemoryMeter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         self.pending = desired.saturating_sub(current);
-        self.peak_before = self.peak;
         self.current += self.pending;
-        self.peak = self.peak.max(self.current);
         Ok(true)
     }
 
     fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
         // Only the count changes: `memory.grow` returns -1 to the guest, as without a limiter.
         self.current -= std::mem::take(&mut self.pending);
-        self.peak = self.peak_before;
         Ok(())
     }
 

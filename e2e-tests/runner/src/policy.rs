@@ -20,10 +20,7 @@ use crate::replay::Replayer;
 pub struct LoadOptions {
     pub access: ContextAccess,
     pub session: Option<Replayer>,
-    /// Count the guest's linear memory (see [`crate::memory::MemoryMeter`]).
-    pub measure_memory: bool,
-    /// Write `/tmp/perf-<pid>.map`, so that `perf report` names the guest's functions.
-    pub perf_map: bool,
+    pub engine: EngineOptions,
 }
 
 impl Default for LoadOptions {
@@ -31,8 +28,7 @@ impl Default for LoadOptions {
         LoadOptions {
             access: ContextAccess::none(),
             session: None,
-            measure_memory: false,
-            perf_map: false,
+            engine: EngineOptions::default(),
         }
     }
 }
@@ -42,8 +38,10 @@ impl LoadOptions {
     /// `POLICY_RUNNER_MEMORY=1`.
     pub fn from_env() -> Self {
         LoadOptions {
-            measure_memory: std::env::var("POLICY_RUNNER_MEMORY").is_ok_and(|v| v == "1"),
-            perf_map: std::env::var_os("POLICY_RUNNER_PERFMAP").is_some(),
+            engine: EngineOptions {
+                measure_memory: std::env::var("POLICY_RUNNER_MEMORY").is_ok_and(|v| v == "1"),
+                perf_map: std::env::var_os("POLICY_RUNNER_PERFMAP").is_some(),
+            },
             ..LoadOptions::default()
         }
     }
@@ -77,13 +75,9 @@ impl Policy {
     pub fn from_bytes(bytes: &[u8], path: &Path, options: LoadOptions) -> Result<Policy, String> {
         let host = Arc::new(Host::new(options.access, options.session));
         let callback_host = host.clone();
-        let engine_options = EngineOptions {
-            perf_map: options.perf_map,
-            measure_memory: options.measure_memory,
-        };
         let guest = Guest::load(
             bytes,
-            engine_options,
+            options.engine,
             Box::new(move |binding, namespace, operation, payload| {
                 callback_host.call(binding, namespace, operation, payload)
             }),
@@ -274,7 +268,10 @@ mod tests {
     #[test]
     fn guest_memory_is_measured() {
         let policy = echo_guest(LoadOptions {
-            measure_memory: true,
+            engine: EngineOptions {
+                measure_memory: true,
+                ..EngineOptions::default()
+            },
             ..LoadOptions::default()
         });
         let page = 64 * 1024;
