@@ -105,8 +105,22 @@ struct Exchange {
     request: Option<(String, Vec<u8>)>,
     response: Option<Vec<u8>>,
     error: Option<String>,
-    host_response: Option<Vec<u8>>,
-    host_error: Option<String>,
+    /// The last host call's answer: `Ok` for `__host_response`, `Err` for `__host_error`.
+    host_reply: Option<Result<Vec<u8>, String>>,
+}
+
+impl Exchange {
+    fn host_response(&self) -> Option<&[u8]> {
+        self.host_reply.as_ref()?.as_deref().ok()
+    }
+
+    fn host_error(&self) -> Option<&[u8]> {
+        self.host_reply
+            .as_ref()?
+            .as_ref()
+            .err()
+            .map(|e| e.as_bytes())
+    }
 }
 
 impl Guest {
@@ -219,6 +233,32 @@ fn engine(perf_map: bool) -> wasmtime::Result<Engine> {
 
 /// The guest's `memory` export, looked up on each host function call as the provider does
 /// (and with its error texts).
+/// `{name}_len` and `{name}`: the length of a buffer the host filled, and a copy of it to the
+/// guest's `ptr` (nothing when it is empty).
+fn add_host_buffer(
+    linker: &mut Linker<GuestState>,
+    name: &str,
+    buffer: fn(&Exchange) -> Option<&[u8]>,
+) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        WAPC,
+        &format!("{name}_len"),
+        move |caller: Caller<'_, GuestState>| {
+            buffer(&caller.data().exchange).map_or(0, |b| b.len() as i32)
+        },
+    )?;
+    linker.func_wrap(
+        WAPC,
+        name,
+        move |mut caller: Caller<'_, GuestState>, ptr: i32| {
+            let memory = guest_memory(&mut caller)?;
+            let (data, state) = memory.data_and_store_mut(&mut caller);
+            buffer(&state.exchange).map_or(Ok(()), |b| write(data, ptr, b))
+        },
+    )?;
+    Ok(())
+}
+
 fn guest_memory(caller: &mut Caller<'_, GuestState>) -> wasmtime::Result<Memory> {
     caller
         .get_export("memory")
@@ -311,61 +351,15 @@ fn add_wapc_imports(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
             let binding = utf8(read(data, bd_ptr, bd_len)?, "host_call: cannot convert bd")?;
             let namespace = utf8(read(data, ns_ptr, ns_len)?, "host_call: cannot convert ns")?;
             let operation = utf8(read(data, op_ptr, op_len)?, "host_call: cannot convert op")?;
-            state.exchange.host_response = None;
-            state.exchange.host_error = None;
             // 1: a response to read with `__host_response`; 0: an error for `__host_error`.
-            Ok(match (state.host)(binding, namespace, operation, payload) {
-                Ok(response) => {
-                    state.exchange.host_response = Some(response);
-                    1
-                }
-                Err(error) => {
-                    state.exchange.host_error = Some(error);
-                    0
-                }
-            })
+            let reply = (state.host)(binding, namespace, operation, payload);
+            let status = i32::from(reply.is_ok());
+            state.exchange.host_reply = Some(reply);
+            Ok(status)
         },
     )?;
-    linker.func_wrap(
-        WAPC,
-        "__host_response_len",
-        |caller: Caller<'_, GuestState>| {
-            let response = &caller.data().exchange.host_response;
-            response.as_ref().map_or(0, |r| r.len() as i32)
-        },
-    )?;
-    linker.func_wrap(
-        WAPC,
-        "__host_response",
-        |mut caller: Caller<'_, GuestState>, ptr: i32| {
-            let memory = guest_memory(&mut caller)?;
-            let (data, state) = memory.data_and_store_mut(&mut caller);
-            match &state.exchange.host_response {
-                Some(response) => write(data, ptr, response),
-                None => Ok(()),
-            }
-        },
-    )?;
-    linker.func_wrap(
-        WAPC,
-        "__host_error_len",
-        |caller: Caller<'_, GuestState>| {
-            let error = &caller.data().exchange.host_error;
-            error.as_ref().map_or(0, |e| e.len() as i32)
-        },
-    )?;
-    linker.func_wrap(
-        WAPC,
-        "__host_error",
-        |mut caller: Caller<'_, GuestState>, ptr: i32| {
-            let memory = guest_memory(&mut caller)?;
-            let (data, state) = memory.data_and_store_mut(&mut caller);
-            match &state.exchange.host_error {
-                Some(error) => write(data, ptr, error.as_bytes()),
-                None => Ok(()),
-            }
-        },
-    )?;
+    add_host_buffer(linker, "__host_response", Exchange::host_response)?;
+    add_host_buffer(linker, "__host_error", Exchange::host_error)?;
     // The provider hands the message to the `log` crate at info level, and the runner installs
     // no logger: the message is checked, then dropped, as before.
     linker.func_wrap(
