@@ -173,9 +173,7 @@ function summary(result) {
 }
 
 function renderWorkload(w) {
-  const source = w.pullSecrets.names.length > 0
-    ? [`${w.pullSecrets.names.join(', ')}, from `, ...prose(w.pullSecrets.source)]
-    : ['none, from ', ...prose(w.pullSecrets.source)];
+  const source = [`${w.pullSecrets.names.join(', ') || 'none'}, from `, ...prose(w.pullSecrets.source)];
   return el('article', { class: 'workload', 'data-object': w.object },
     el('h2', {}, w.object, el('span', { class: 'namespace' }, ` in namespace ${w.namespace}`)),
     el('p', { class: 'pull-secrets' }, el('strong', {}, 'Pull secrets its Pods use: '), ...source),
@@ -270,9 +268,14 @@ function renderFixes(fixes) {
     el('p', { class: 'hint' }, 'In this order. Put the real user name and password (or token) for <user> and <password>: this page never sees them.'),
     el('ol', {}, fixes.map((f, i) => el('li', {},
       el('p', {}, ...prose(f.what)),
-      el('div', { class: 'command' },
-        el('pre', {}, el('code', { class: 'fix' }, f.command)),
-        copyButton(f.command, `Copy command ${i + 1}`))))));
+      commandBlock(f.command, 'fix', `Copy command ${i + 1}`)))));
+}
+
+// A command or manifest to copy: the text in a `code.<codeClass>` element, and its copy button.
+function commandBlock(text, codeClass, label) {
+  return el('div', { class: 'command' },
+    el('pre', {}, el('code', { class: codeClass }, text)),
+    copyButton(text, label));
 }
 
 function renderPrevention(prevention) {
@@ -280,10 +283,8 @@ function renderPrevention(prevention) {
     el('h2', {}, 'Prevent it next time'),
     el('p', {}, 'Generated from what was pasted: the registries its images come from, and the pull secrets that serve them (or should). With these settings the image-pull-secrets policy checks every new Pod and workload, and the pull secrets it reads from the cluster, as this page did, and rejects those whose images the kubelet could not pull, instead of letting their Pods back off. Paste the policy into the settings box above to see its verdict on what you pasted.'),
     el('h3', {}, 'Policy settings'),
-    el('div', { class: 'command' }, el('pre', {}, el('code', { class: 'prevention-settings' }, prevention.settings)),
-      copyButton(prevention.settings, 'Copy the settings')),
+    commandBlock(prevention.settings, 'prevention-settings', 'Copy the settings'),
     el('h3', {}, 'ClusterAdmissionPolicy'),
-    el('div', { class: 'command' }, el('pre', {}, el('code', { class: 'prevention-policy' }, prevention.policy)),
-      copyButton(prevention.policy, 'Copy the ClusterAdmissionPolicy')),
+    commandBlock(prevention.policy, 'prevention-policy', 'Copy the ClusterAdmissionPolicy'),
     el('p', { class: 'hint' }, el('code', {}, 'kubectl apply -f policy.yaml'), ' installs it; start with ', el('code', {}, 'spec.mode: monitor'), ' to see what it would reject.'));
 }
