@@ -34,14 +34,37 @@ pub fn read(
     pasted: &[Found],
     notes: &mut Vec<Note>,
 ) -> (Option<Settings>, SettingsUsed) {
-    let mut used = SettingsUsed::default();
+    match chosen(text, pasted, notes) {
+        Ok(None) => (None, SettingsUsed::default()),
+        Ok(Some((settings, source))) => (
+            Some(settings),
+            SettingsUsed {
+                source: Some(source),
+                error: None,
+            },
+        ),
+        Err(error) => (
+            None,
+            SettingsUsed {
+                source: None,
+                error: Some(error),
+            },
+        ),
+    }
+}
+
+/// The settings [`read`] uses, and where they come from; an error says why none can be.
+fn chosen(
+    text: &str,
+    pasted: &[Found],
+    notes: &mut Vec<Note>,
+) -> Result<Option<(Settings, String)>, String> {
     let read = documents::read(text);
     if let Some(unreadable) = read.unreadable.first() {
-        used.error = Some(format!("{}: {}", unreadable.place, unreadable.error));
-        return (None, used);
+        return Err(format!("{}: {}", unreadable.place, unreadable.error));
     }
-    let (value, source) = match read.objects.first() {
-        Some(found) => {
+    let (found, from) = match (read.objects.first(), pasted.first()) {
+        (Some(found), _) => {
             if read.objects.len() > 1 {
                 notes.push(Note {
                     level: Level::Info,
@@ -52,26 +75,14 @@ pub fn read(
                     ),
                 });
             }
-            match settings_of(&found.value) {
-                Ok(found_settings) => found_settings,
-                Err(error) => {
-                    used.error = Some(error);
-                    return (None, used);
-                }
-            }
+            (found, "")
         }
-        None => match pasted.first() {
-            Some(found) => match settings_of(&found.value) {
-                Ok((value, source)) => (value, format!("{source}, pasted with the objects")),
-                Err(error) => {
-                    used.error = Some(error);
-                    return (None, used);
-                }
-            },
-            None => return (None, used),
-        },
+        (None, Some(found)) => (found, ", pasted with the objects"),
+        (None, None) => return Ok(None),
     };
-    if let Some(module) = module_elsewhere(&read.objects, pasted) {
+    let (value, source) = settings_of(&found.value)?;
+    let source = format!("{source}{from}");
+    if let Some(module) = module_elsewhere(&found.value) {
         notes.push(Note {
             level: Level::Info,
             about: "settings".into(),
@@ -81,16 +92,9 @@ pub fn read(
             ),
         });
     }
-    match Settings::from_json(&serde_json::to_vec(&value).unwrap_or_default()) {
-        Ok(settings) => {
-            used.source = Some(source);
-            (Some(settings), used)
-        }
-        Err(error) => {
-            used.error = Some(format!("{source}: {error}"));
-            (None, used)
-        }
-    }
+    let settings = Settings::from_json(&serde_json::to_vec(&value).unwrap_or_default())
+        .map_err(|error| format!("{source}: {error}"))?;
+    Ok(Some((settings, source)))
 }
 
 /// The settings an object stands for, and where they are in it.
@@ -116,11 +120,9 @@ fn settings_of(value: &Value) -> Result<(Value, String), String> {
 }
 
 /// The module of the policy the settings come from, when it is not this one.
-fn module_elsewhere(box_objects: &[Found], pasted: &[Found]) -> Option<String> {
-    let policy = box_objects
-        .first()
-        .filter(|f| is_policy(&f.value))
-        .or_else(|| box_objects.is_empty().then(|| pasted.first()).flatten())?;
-    let module = policy.value["spec"]["module"].as_str()?;
+fn module_elsewhere(policy: &Value) -> Option<String> {
+    let module = policy["spec"]["module"]
+        .as_str()
+        .filter(|_| is_policy(policy))?;
     (!module.contains("image-pull-secrets")).then(|| module.to_owned())
 }
