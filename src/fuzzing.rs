@@ -6,9 +6,9 @@
 use std::cell::RefCell;
 
 use crate::cluster::{Cluster, LookupError, Resource};
-use crate::dockerconfig::{self, Format};
-use crate::reference::ImageRef;
-use crate::registry::{RegistryEntry, RegistryKey};
+use crate::kubelet::dockerconfig::{self, Format};
+use crate::kubelet::reference::ImageRef;
+use crate::kubelet::registry::{RegistryEntry, RegistryKey};
 
 /// Parses an image reference; a valid one normalises to a fixed point.
 pub fn image_reference(input: &str) {
@@ -37,7 +37,7 @@ pub fn registry_entry(input: &str) {
     );
     if let Ok(image) = ImageRef::parse(image) {
         let _ = entry.covers(&image);
-        let _ = entry.near_miss_of_image(&crate::registry::ImageHost::of(&image));
+        let _ = entry.near_miss_of_image(&crate::kubelet::registry::ImageHost::of(&image));
     }
     if let Ok(key) = RegistryKey::parse(key) {
         let (some, all) = (key.serves_some_of(&entry), key.serves_all_of(&entry));
@@ -112,7 +112,10 @@ pub fn docker_config(input: &[u8]) {
 
 /// `validate` on any payload: the answer is always a `ValidationResponse`.
 pub fn validate(payload: &[u8]) {
-    answered(&crate::entry::validate(payload, &crate::cluster::NoCluster));
+    answered(&crate::kubewarden::validate(
+        payload,
+        &crate::cluster::NoCluster,
+    ));
 }
 
 /// Asserts that a response is a `ValidationResponse`.
@@ -123,7 +126,7 @@ fn answered(response: &[u8]) {
 
 /// `validate_settings` on any settings text: `valid`, or a refusal with a message.
 pub fn validate_settings(settings: &[u8]) {
-    let response = crate::entry::validate_settings(settings);
+    let response = crate::kubewarden::validate_settings(settings);
     let parsed: serde_json::Value = serde_json::from_slice(&response).expect("JSON");
     match parsed["valid"].as_bool() {
         Some(true) => {}
@@ -177,7 +180,7 @@ pub fn validate_with_replies(payload: &[u8], replies: &[Vec<u8>]) -> Vec<u8> {
     let cluster = Replies {
         replies: RefCell::new(replies.iter()),
     };
-    let response = crate::entry::validate(payload, &cluster);
+    let response = crate::kubewarden::validate(payload, &cluster);
     answered(&response);
     response
 }

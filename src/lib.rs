@@ -15,39 +15,28 @@
 //! what this file exports; the wasm shell at the bottom only registers the waPC functions.
 
 mod cluster;
-mod docker_hub;
-mod dockerconfig;
-mod entry;
-mod explain;
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;
-mod glob;
-#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
-mod host;
-mod json_error;
-mod json_splice;
-mod keyring;
-mod lookups;
-mod mutation;
-mod pod_check;
-mod pull_secret;
-mod reference;
-mod registry;
-mod render;
+mod json;
+mod kubelet;
+mod kubewarden;
+mod pods;
+mod request;
 mod review;
-mod secret_check;
+mod secrets;
 mod settings;
+mod troubleshooter;
 mod verdict;
-mod workload;
+mod words;
 
 pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
-pub use entry::{validate, validate_settings};
-pub use explain::{
+pub use kubewarden::{validate, validate_settings};
+pub use settings::Settings;
+pub use troubleshooter::{
     ContainerChain, ContainerVerdict, Explanation, FixCommand, KeyHeld, KeyMiss, KeyRef,
     PolicyVerdict, Prevention, PullSecretsUsed, SecretHeld, SecretState, explain, prevention,
     workload_kind,
 };
-pub use settings::Settings;
 pub use verdict::{ChangedObject, Verdict};
 
 /// The policy module's waPC shell: `wasm32-wasip1` only, so that other wasm front ends (the
@@ -57,14 +46,14 @@ mod guest {
     use kubewarden_policy_sdk::protocol_version_guest;
     use kubewarden_policy_sdk::wapc_guest::{CallResult, register_function};
 
-    use crate::host::Host;
+    use crate::cluster::host::Host;
 
     fn validate(payload: &[u8]) -> CallResult {
-        Ok(crate::entry::validate(payload, &Host))
+        Ok(crate::kubewarden::validate(payload, &Host))
     }
 
     fn validate_settings(payload: &[u8]) -> CallResult {
-        Ok(crate::entry::validate_settings(payload))
+        Ok(crate::kubewarden::validate_settings(payload))
     }
 
     #[unsafe(no_mangle)]

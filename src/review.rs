@@ -8,15 +8,15 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::cluster::Cluster;
-use crate::json_error;
-use crate::lookups::Lookups;
-use crate::mutation;
-use crate::pod_check::{judges_anything, review_pod_spec};
-use crate::render;
-use crate::secret_check::check_secret;
+use crate::cluster::pull_secrets::Lookups;
+use crate::json;
+use crate::pods::check::{judges_anything, review_pod_spec};
+use crate::pods::fix;
+
+use crate::request::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
+use crate::secrets::check::check_secret;
 use crate::settings::Settings;
 use crate::verdict::{ChangedObject, Kind, SecretKind, Subject, Verdict};
-use crate::workload::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
 
 /// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`.
 pub(crate) fn review(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
@@ -168,11 +168,11 @@ fn review_request(
             .left_images_alone
             .then(|| review_pod_spec(settings, &subject, spec, None, lookups.as_ref()));
         let judged = full.as_ref().unwrap_or(&review);
-        if let Some(plan) = mutation::plan(judged, cluster)
+        if let Some(plan) = fix::plan(judged, cluster)
             && let Some(object) = changed_object(payload, kind, &plan)
         {
-            let mut warnings = render::pod::warnings(judged);
-            warnings.extend(render::mutation::warnings(&plan));
+            let mut warnings = crate::pods::words::warnings(judged);
+            warnings.extend(crate::pods::fix_words::warnings(&plan));
             return Verdict::Mutate { object, warnings };
         }
     }
@@ -183,7 +183,7 @@ fn review_request(
 fn changed_object(
     payload: &[u8],
     kind: WorkloadKind,
-    plan: &mutation::Plan<'_>,
+    plan: &fix::Plan<'_>,
 ) -> Option<ChangedObject> {
     #[derive(serde::Deserialize)]
     struct Payload<'a> {
@@ -196,7 +196,7 @@ fn changed_object(
         object: &'a serde_json::value::RawValue,
     }
     let payload: Payload<'_> = serde_json::from_slice(payload).ok()?;
-    ChangedObject::new(mutation::apply(plan, kind, payload.request.object.get())?)
+    ChangedObject::new(fix::apply(plan, kind, payload.request.object.get())?)
 }
 
 /// Answers a payload that does not deserialize: accepted when it is of a kind the policy does
@@ -212,7 +212,7 @@ fn unreadable(payload: &[u8]) -> Verdict {
     let de = &mut serde_json::Deserializer::from_slice(payload);
     let error = match serde_path_to_error::deserialize::<_, ValidationPayload<'_>>(de) {
         Ok(_) => "unexpected content".to_owned(),
-        Err(e) => json_error::located(e, true),
+        Err(e) => json::error::located(e, true),
     };
     Verdict::reject(format!("cannot read the admission request: {error}"))
 }

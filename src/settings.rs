@@ -6,9 +6,9 @@
 
 use serde::Deserialize;
 
-use crate::json_error;
-use crate::reference::ImageRef;
-use crate::registry::{ImageHost, NearMiss, RegistryEntry};
+use crate::json;
+use crate::kubelet::reference::ImageRef;
+use crate::kubelet::registry::{ImageHost, NearMiss, RegistryEntry};
 
 /// What to do with images from registries the settings do not list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -237,7 +237,7 @@ impl Settings {
         }
         let de = &mut serde_json::Deserializer::from_slice(json);
         let raw: RawSettings =
-            serde_path_to_error::deserialize(de).map_err(|e| json_error::located(e, false))?;
+            serde_path_to_error::deserialize(de).map_err(|e| json::error::located(e, false))?;
         Settings::try_from(raw)
     }
 

@@ -33,9 +33,9 @@ pub(crate) use host_port::split_host_port;
 pub(crate) use key::RegistryKey;
 pub(crate) use near_miss::{Found, NearMiss, Why};
 
-use crate::docker_hub;
-use crate::glob;
-use crate::reference::ImageRef;
+use crate::kubelet::docker_hub;
+use crate::kubelet::glob;
+use crate::kubelet::reference::ImageRef;
 
 /// A registry location as the matcher sees it: what entries and keys have in common.
 #[derive(Debug, Clone, PartialEq, Eq)]

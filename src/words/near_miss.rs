@@ -1,6 +1,6 @@
 //! Near misses in words: why a host or a registry key looks meant for a registry it misses.
 
-use crate::registry::{Found, NearMiss, Why};
+use crate::kubelet::registry::{Found, NearMiss, Why};
 
 /// The reason, as it follows "did you mean ...?" or a registry key in a message.
 pub(crate) fn near_miss(near_miss: &NearMiss) -> String {

@@ -2,13 +2,13 @@
 
 use std::fmt::Display;
 
-use super::hints;
-use crate::docker_hub;
-use crate::dockerconfig::Format;
-use crate::pull_secret::{Unusable, Useless};
-use crate::secret_check::{Fix, Problem, SecretReview, Warning};
+use crate::kubelet::docker_hub;
+use crate::kubelet::dockerconfig::Format;
+use crate::kubelet::pull_secret::{Unusable, Useless};
+use crate::secrets::check::{Fix, Problem, SecretReview, Warning};
 use crate::settings::Registry;
 use crate::verdict::{Kind, SecretKind, Subject, Verdict};
+use crate::words::near_miss as hints;
 
 const POISON: &str = "A pull secret the kubelet cannot decode makes every image pull of every \
                       Pod that references it fail, public images included";

@@ -33,7 +33,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::docker_hub::{DOMAIN as DOCKER_HUB, INDEX as LEGACY_DOCKER_HUB, OFFICIAL_PREFIX};
+use crate::kubelet::docker_hub::{
+    DOMAIN as DOCKER_HUB, INDEX as LEGACY_DOCKER_HUB, OFFICIAL_PREFIX,
+};
 
 /// `RepositoryNameTotalLengthMax`. Since distribution/reference v0.6.0 (PR #9, 2024) only the
 /// path counts; before, `domain/path` did. We mirror the current rule.
@@ -385,7 +387,7 @@ fn validate_digest(digest: &str) -> Result<(), ReferenceError> {
 mod tests {
     use super::ReferenceError as E;
     use super::*;
-    use crate::registry::split_host_port;
+    use crate::kubelet::registry::split_host_port;
     use rstest::rstest;
 
     const HEX64: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";

@@ -4,14 +4,15 @@
 
 use std::fmt::Write as _;
 
-use super::{hints, list, secret};
 use crate::cluster::LookupError;
-use crate::keyring::{Ignored, State};
-use crate::lookups::Source;
-use crate::pod_check::{At, Candidate, PodReview, Problem, SecretProblem, Warning};
-use crate::secret_check::{self, Fix};
+use crate::cluster::pull_secrets::Source;
+use crate::kubelet::keyring::{Ignored, State};
+use crate::pods::check::{At, Candidate, PodReview, Problem, SecretProblem, Warning};
+use crate::secrets::check::Fix;
+use crate::secrets::words as secret;
 use crate::settings::{PullSecrets, Registry, Settings};
 use crate::verdict::{SecretKind, Subject, Verdict};
+use crate::words::{list, near_miss as hints};
 
 pub(crate) fn verdict(settings: &Settings, review: &PodReview<'_>) -> Verdict {
     let warnings = warnings(review);
@@ -323,7 +324,7 @@ fn not_served(domain: &str, candidates: &[Candidate<'_>], message: &mut String) 
     for candidate in candidates {
         let holds = match &candidate.secret.state {
             State::Usable { keys, useless } if keys.is_empty() => match useless {
-                Some((format, why)) => secret::problem(&secret_check::Problem::Useless {
+                Some((format, why)) => secret::problem(&crate::secrets::check::Problem::Useless {
                     format: *format,
                     why: why.clone(),
                 }),
@@ -404,12 +405,12 @@ fn ignored(why: &Ignored) -> String {
         Ignored::MissingKey {
             format,
             secret_type,
-        } => secret::problem(&secret_check::Problem::MissingKey {
+        } => secret::problem(&crate::secrets::check::Problem::MissingKey {
             format: *format,
             secret_type,
         }),
         Ignored::Empty { format } => {
-            secret::problem(&secret_check::Problem::Empty { format: *format })
+            secret::problem(&crate::secrets::check::Problem::Empty { format: *format })
         }
     }
 }
@@ -474,7 +475,7 @@ pub(crate) fn secret_problem(
         } => format!(
             "{} {}",
             secret_subject(review, name, false),
-            secret::problem(&secret_check::Problem::Undecodable {
+            secret::problem(&crate::secrets::check::Problem::Undecodable {
                 format: *format,
                 errors: errors.to_vec(),
             })
@@ -495,7 +496,7 @@ fn secret_problem_fixes(
     let declared_servers = |name: &str| -> Vec<String> {
         settings
             .registries_served_by(name)
-            .map(secret_check::server_for)
+            .map(crate::secrets::check::server_for)
             .collect()
     };
     match problem {
@@ -539,7 +540,7 @@ fn secret_problem_fixes(
         SecretProblem::Poison { name, errors, .. } => {
             let mut servers = declared_servers(name);
             if servers.is_empty() {
-                servers = secret_check::servers_of_broken_keys(errors);
+                servers = crate::secrets::check::servers_of_broken_keys(errors);
             }
             let fix = Fix {
                 servers,

@@ -9,9 +9,9 @@ use super::entry::RegistryEntry;
 use super::host_port::HostPortShape;
 use super::near_miss::{self, Found, NearMiss};
 use super::{KeyError, Location, go_url, is_default_registry_match, labels_match, labels_overlap};
-use crate::docker_hub;
-use crate::glob;
-use crate::reference::ImageRef;
+use crate::kubelet::docker_hub;
+use crate::kubelet::glob;
+use crate::kubelet::reference::ImageRef;
 
 /// A registry key of a `.dockerconfigjson` / `.dockercfg`, borrowed from the secret's content.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The fix's warnings: what was added to the object, and what that means for its Pods.
 
-use super::list;
-use crate::mutation::{Base, Plan};
+use crate::pods::fix::{Base, Plan};
+use crate::words::list;
 
 /// One warning per added secret.
 pub(crate) fn warnings(plan: &Plan<'_>) -> Vec<String> {

@@ -237,7 +237,7 @@ mod tests {
             });
             let expected = oracle(&key).map(|(host, path)| {
                 let (h, p) = split_ranges(host);
-                let literal = crate::glob::is_literal(&host[h.clone()]);
+                let literal = crate::kubelet::glob::is_literal(&host[h.clone()]);
                 (host, (h, p), literal, path)
             });
             proptest::prop_assert_eq!(scanned, expected);

@@ -4,14 +4,14 @@
 //! Pure, like the pod-spec check: findings out, as data, worded by `render::secret`. Findings
 //! hold registry keys only as [`ShownKey`]s; the credentials never leave `dockerconfig`.
 
-use crate::dockerconfig::{
+use crate::kubelet::dockerconfig::{
     self, DecodeError, Format, ShownKey, key_may_hold_credentials, show_key,
 };
-use crate::pull_secret::{self, Read, Unusable, Useless};
-use crate::registry::{NearMiss, RegistryKey};
+use crate::kubelet::pull_secret::{self, Read, Unusable, Useless};
+use crate::kubelet::registry::{NearMiss, RegistryKey};
+use crate::request::Object;
 use crate::settings::{Registry, Settings};
 use crate::verdict::{SecretKind, Subject, Verdict};
-use crate::workload::Object;
 
 /// What the check found in one Secret.
 pub(crate) struct SecretReview<'r> {
@@ -26,7 +26,7 @@ pub(crate) struct SecretReview<'r> {
 
 impl SecretReview<'_> {
     pub(crate) fn verdict(&self) -> Verdict {
-        crate::render::secret::verdict(self)
+        crate::secrets::words::verdict(self)
     }
 }
 
@@ -777,16 +777,16 @@ mod tests {
             let entry = format!("{host}{port}{path}");
             let s = settings(&format!(r#"{{"registries":[{{"registry":"{entry}","pullSecrets":["x"]}}]}}"#));
             let registry = s.registries_served_by("x").next().unwrap();
-            let server = crate::render::secret::server_flag_value(&server_for(registry));
+            let server = crate::secrets::words::server_flag_value(&server_for(registry));
             let key = RegistryKey::parse(&server).unwrap();
             proptest::prop_assert!(key.serves_all_of(registry.entry()), "{server} for {entry}");
             // A single-label host is a Docker Hub namespace to the runtimes; give images a dot.
             let image = format!("{}/{repository}", registry.entry());
-            if let Ok(image) = crate::reference::ImageRef::parse(&image) {
+            if let Ok(image) = crate::kubelet::reference::ImageRef::parse(&image) {
                 prop_assume_covered(registry, &image)?;
                 let served = key.kubelet_matches(&image)
                     || (key.is_docker_hub_index()
-                        && crate::registry::is_default_registry_match(image.domain()));
+                        && crate::kubelet::registry::is_default_registry_match(image.domain()));
                 proptest::prop_assert!(served, "{server} for {image}");
             }
         }
@@ -794,7 +794,7 @@ mod tests {
 
     fn prop_assume_covered(
         registry: &Registry,
-        image: &crate::reference::ImageRef<'_>,
+        image: &crate::kubelet::reference::ImageRef<'_>,
     ) -> Result<(), proptest::test_runner::TestCaseError> {
         proptest::prop_assume!(registry.entry().covers(image));
         Ok(())

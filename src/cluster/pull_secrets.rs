@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use crate::cluster::{Cluster, LookupError, Resource};
-use crate::keyring::{Keyring, PulledSecret};
-use crate::workload::{LocalObjectReference, Spec, WorkloadKind};
+use crate::kubelet::keyring::{Keyring, PulledSecret};
+use crate::request::{LocalObjectReference, Spec, WorkloadKind};
 
 /// What the lookups found for one pod spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +105,7 @@ fn service_account_secrets(
 mod tests {
     use super::*;
     use crate::cluster::Objects;
-    use crate::keyring::State;
+    use crate::kubelet::keyring::State;
     use std::cell::RefCell;
 
     /// A cluster that counts its lookups.

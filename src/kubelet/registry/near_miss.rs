@@ -4,7 +4,7 @@
 //! The reasons are data; `render` words them.
 
 use super::Location;
-use crate::docker_hub;
+use crate::kubelet::docker_hub;
 
 /// A near miss: what was found instead of the wanted location, and why it looks meant for it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,9 +6,9 @@ use std::fmt;
 
 use super::near_miss::{self, Found, NearMiss};
 use super::{Location, split_host_port};
-use crate::docker_hub;
-use crate::glob;
-use crate::reference::ImageRef;
+use crate::kubelet::docker_hub;
+use crate::kubelet::glob;
+use crate::kubelet::reference::ImageRef;
 
 /// A `registries[].registry` of the settings.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,9 +5,11 @@
 
 use std::borrow::Cow;
 
-use crate::dockerconfig::{self, Decoded, Format, ShownKey, key_may_hold_credentials, show_key};
-use crate::registry::{KeyError, RegistryKey};
-use crate::workload::{Object, PullSecretData};
+use crate::kubelet::dockerconfig::{
+    self, Decoded, Format, ShownKey, key_may_hold_credentials, show_key,
+};
+use crate::kubelet::registry::{KeyError, RegistryKey};
+use crate::request::{Object, PullSecretData};
 
 /// What the kubelet takes from a Secret.
 pub(crate) enum Read<'s> {

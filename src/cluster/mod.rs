@@ -3,6 +3,10 @@
 //! [`Cluster`], which the policy module answers with Kubewarden's `get_resource` host call and
 //! tests (and the troubleshooter page) with objects they hold.
 
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+pub(crate) mod host;
+pub(crate) mod pull_secrets;
+
 use std::fmt;
 
 /// The kinds of object the policy reads. Both are core `v1`, namespaced.

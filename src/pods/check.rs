@@ -3,17 +3,17 @@
 //! Pure: the settings, a pod spec and (with `clusterLookups`) what the lookups read in, and
 //! findings out, as data; `render::pod` words them.
 
+use crate::cluster::pull_secrets::{Lookups, Source};
 use crate::cluster::{LookupError, Resource};
-use crate::dockerconfig::{DecodeError, Format};
-use crate::keyring::{Ignored, PulledSecret, State};
-use crate::lookups::{Lookups, Source};
-use crate::reference::{ImageRef, ReferenceError};
-use crate::registry::NearMiss;
+use crate::kubelet::dockerconfig::{DecodeError, Format};
+use crate::kubelet::keyring::{Ignored, PulledSecret, State};
+use crate::kubelet::reference::{ImageRef, ReferenceError};
+use crate::kubelet::registry::NearMiss;
+use crate::request::{ContainerRole, Spec, WorkloadKind};
 use crate::settings::{
     MissingPullSecrets, Registry, Settings, TemplatesWithoutPullSecrets, UnlistedRegistries,
 };
 use crate::verdict::{Subject, Verdict};
-use crate::workload::{ContainerRole, Spec, WorkloadKind};
 
 /// What the check found in one pod spec.
 pub(crate) struct PodReview<'r> {
@@ -36,7 +36,7 @@ pub(crate) struct PodReview<'r> {
 
 impl PodReview<'_> {
     pub(crate) fn verdict(&self, settings: &Settings) -> Verdict {
-        crate::render::pod::verdict(settings, self)
+        crate::pods::words::verdict(settings, self)
     }
 }
 
@@ -414,7 +414,7 @@ fn same_names<'x>(old: impl Iterator<Item = &'x str>, new: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::Object;
+    use crate::request::Object;
     use rstest::rstest;
 
     const SETTINGS: &str = r#"{"registries":[
@@ -632,8 +632,8 @@ mod tests {
     /// The cluster lookups, answered from a table of objects in namespace `team-a`.
     mod lookups {
         use super::*;
+        use crate::cluster::pull_secrets::Lookups;
         use crate::cluster::{Cluster, LookupError, Objects, Resource};
-        use crate::lookups::Lookups;
         use base64::Engine as _;
 
         const SETTINGS: &str = r#"{"clusterLookups":true,"registries":[

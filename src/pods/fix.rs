@@ -6,14 +6,14 @@
 //! The plan is made from the review's findings, without the object; only a fixable request
 //! pays for reading the whole object as a `serde_json::Value` to change it.
 
+use crate::cluster::pull_secrets::Source;
 use crate::cluster::{Cluster, Resource};
-use crate::json_splice;
-use crate::keyring::{Keyring, PulledSecret};
-use crate::lookups::Source;
-use crate::pod_check::{At, PodReview, Problem};
-use crate::reference::ImageRef;
+use crate::json;
+use crate::kubelet::keyring::{Keyring, PulledSecret};
+use crate::kubelet::reference::ImageRef;
+use crate::pods::check::{At, PodReview, Problem};
+use crate::request::WorkloadKind;
 use crate::settings::{PullSecrets, Registry};
-use crate::workload::WorkloadKind;
 
 /// What the fix adds, and to which list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,9 +143,9 @@ pub(crate) fn apply(plan: &Plan<'_>, kind: WorkloadKind, object: &str) -> Option
         .split('.')
         .chain(["imagePullSecrets"])
         .collect();
-    json_splice::splice(object, &path, |list| {
+    json::splice::splice(object, &path, |list| {
         let mut items: Vec<String> = match list {
-            Some(list) => json_splice::elements(list)?
+            Some(list) => json::splice::elements(list)?
                 .iter()
                 .map(|item| item.get().to_owned())
                 .collect(),

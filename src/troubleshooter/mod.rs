@@ -4,17 +4,19 @@
 //! the ServiceAccount come in through a [`Cluster`] (on the page, the objects its user pasted),
 //! and the rules are the policy's, not copies.
 
+mod words;
+
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::pull_secrets::{Lookups, Source};
 use crate::cluster::{Cluster, LookupError};
-use crate::keyring::State;
-use crate::lookups::{Lookups, Source};
-use crate::pod_check::{self, Problem};
-use crate::reference::ImageRef;
-use crate::render;
+use crate::kubelet::keyring::State;
+use crate::kubelet::reference::ImageRef;
+use crate::pods::check::Problem;
+
+use crate::request::{Object, WorkloadKind};
 use crate::settings::Settings;
 use crate::verdict::{Kind, Subject};
-use crate::workload::{Object, WorkloadKind};
 
 /// One workload, explained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -219,10 +221,11 @@ pub fn explain(
     // verdict is what the settings make of the pod spec.
     let all_settings = Settings::none();
     let settings_used = settings.unwrap_or(&all_settings);
-    let review = pod_check::review_pod_spec(settings_used, &subject, spec, None, Some(&lookups));
+    let review =
+        crate::pods::check::review_pod_spec(settings_used, &subject, spec, None, Some(&lookups));
     let policy_review = settings.map(|s| {
         let lookups = s.cluster_lookups().then_some(&lookups);
-        pod_check::review_pod_spec(s, &subject, spec, None, lookups)
+        crate::pods::check::review_pod_spec(s, &subject, spec, None, lookups)
     });
     let secrets = held(&lookups, &review);
     let poisoned = secrets.iter().find(|s| s.state == SecretState::Poison);
@@ -233,9 +236,7 @@ pub fn explain(
         Source::ServiceAccount {
             name,
             read: Err(error),
-        } => Some(render::page::service_account_unreadable(
-            name, &namespace, *error,
-        )),
+        } => Some(words::service_account_unreadable(name, &namespace, *error)),
         _ => None,
     };
 
@@ -248,7 +249,7 @@ pub fn explain(
             r.problems
                 .iter()
                 .find(|p| p.at().container == &*container.name && p.at().role == role)
-                .map(|p| render::pod::problem(settings_used, r, p))
+                .map(|p| crate::pods::words::problem(settings_used, r, p))
         });
         let mut chain = ContainerChain {
             role: role.noun().to_owned(),
@@ -268,11 +269,11 @@ pub fn explain(
             Err(error) => {
                 chain.invalid = Some(error.to_string());
                 chain.verdict = ContainerVerdict::Fails;
-                chain.finding = render::pod::problem(
+                chain.finding = crate::pods::words::problem(
                     settings_used,
                     &review,
                     &Problem::InvalidImage {
-                        at: pod_check::At {
+                        at: crate::pods::check::At {
                             role,
                             container: &container.name,
                             image,
@@ -292,7 +293,7 @@ pub fn explain(
             secret: lookups.keyring.secrets[m.secret].name.clone(),
             key: m.held.shown.to_string(),
         });
-        chain.misses = render::page::misses(&lookups, &matches, &reference);
+        chain.misses = words::misses(&lookups, &matches, &reference);
         (chain.verdict, chain.finding) = if let Some(poisoned) = poisoned {
             (
                 ContainerVerdict::Fails,
@@ -303,7 +304,7 @@ pub fn explain(
         } else if let Some(m) = sent {
             (
                 ContainerVerdict::SendsCredentials,
-                render::page::sends(&lookups.keyring.secrets[m.secret].name, &m.held.shown),
+                words::sends(&lookups.keyring.secrets[m.secret].name, &m.held.shown),
             )
         } else if let Some(missing) = missing {
             (
@@ -315,7 +316,7 @@ pub fn explain(
         } else {
             (
                 ContainerVerdict::NoCredentials,
-                render::page::no_credentials(reference.domain(), !matches.is_empty()),
+                words::no_credentials(reference.domain(), !matches.is_empty()),
             )
         };
         containers.push(chain);
@@ -345,7 +346,7 @@ pub fn explain(
                 Source::ServiceAccount { name, .. } => Some(name.clone()),
                 Source::Own => None,
             },
-            source: render::page::source(&lookups.source),
+            source: words::source(&lookups.source),
         },
         secrets,
         containers,
@@ -353,7 +354,7 @@ pub fn explain(
         fixes: Vec::new(),
         remaining: None,
     };
-    let fixes = render::page::fixes(kind, settings, &lookups, &explanation);
+    let fixes = words::fixes(kind, settings, &lookups, &explanation);
     for container in &mut explanation.containers {
         container.fixed_by = fixes
             .serving
@@ -362,7 +363,7 @@ pub fn explain(
             .map(|(_, secret)| secret.clone());
     }
     explanation.fixes = fixes.commands;
-    explanation.remaining = render::page::remaining(&explanation);
+    explanation.remaining = words::remaining(&explanation);
     Ok(explanation)
 }
 
@@ -386,7 +387,7 @@ pub fn prevention(explanations: &[Explanation]) -> Prevention {
             else {
                 continue;
             };
-            let Some(entry) = render::page::registry_entry(domain, repository) else {
+            let Some(entry) = words::registry_entry(domain, repository) else {
                 continue;
             };
             let secret = match (&container.sends, &container.fixed_by) {
@@ -401,16 +402,16 @@ pub fn prevention(explanations: &[Explanation]) -> Prevention {
             }
         }
     }
-    let settings = render::page::settings_yaml(&registries);
+    let settings = words::settings_yaml(&registries);
     Prevention {
-        policy: render::page::policy_yaml(&settings),
+        policy: words::policy_yaml(&settings),
         settings,
     }
 }
 
 /// The pull secrets in use, as the page shows them.
-fn held(lookups: &Lookups, review: &pod_check::PodReview<'_>) -> Vec<SecretHeld> {
-    let findings = render::page::secret_findings(review);
+fn held(lookups: &Lookups, review: &crate::pods::check::PodReview<'_>) -> Vec<SecretHeld> {
+    let findings = words::secret_findings(review);
     lookups
         .keyring
         .secrets
@@ -440,7 +441,7 @@ fn held(lookups: &Lookups, review: &pod_check::PodReview<'_>) -> Vec<SecretHeld>
                     .iter()
                     .find(|(name, _)| *name == secret.name)
                     .map(|(_, f)| f.clone())
-                    .or_else(|| render::page::useless(&secret.state)),
+                    .or_else(|| words::useless(&secret.state)),
                 name: secret.name.clone(),
                 state,
                 keys,
@@ -735,7 +736,7 @@ mod tests {
         // The policy is the project's, with its rules and what it must be granted.
         let policy: serde_json::Value = serde_norway::from_str(&p.policy).unwrap();
         let metadata: serde_json::Value =
-            serde_norway::from_str(include_str!("../metadata.yml")).unwrap();
+            serde_norway::from_str(include_str!("../../metadata.yml")).unwrap();
         assert_eq!(policy["kind"], "ClusterAdmissionPolicy");
         assert_eq!(policy["spec"]["rules"], metadata["rules"]);
         assert_eq!(

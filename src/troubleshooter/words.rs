@@ -2,17 +2,18 @@
 //! that already fails to pull, written as the troubleshooting guides give them (credentials are
 //! placeholders, always).
 
-use super::{hints, pod, secret};
 use crate::cluster::LookupError;
-use crate::docker_hub;
-use crate::explain::{ContainerVerdict, Explanation, FixCommand, KeyMiss, SecretState};
-use crate::keyring::{Ignored, Match, State};
-use crate::lookups::{Lookups, Source};
-use crate::pod_check::{PodReview, SecretProblem};
-use crate::reference::ImageRef;
-use crate::secret_check;
+use crate::cluster::pull_secrets::{Lookups, Source};
+use crate::kubelet::docker_hub;
+use crate::kubelet::keyring::{Ignored, Match, State};
+use crate::kubelet::reference::ImageRef;
+use crate::pods::check::{PodReview, SecretProblem};
+use crate::pods::words as pod;
+use crate::request::WorkloadKind;
+use crate::secrets::words as secret;
 use crate::settings::Settings;
-use crate::workload::WorkloadKind;
+use crate::troubleshooter::{ContainerVerdict, Explanation, FixCommand, KeyMiss, SecretState};
+use crate::words::near_miss as hints;
 
 /// Where the Pods' pull secrets come from.
 pub(crate) fn source(source: &Source) -> String {
@@ -69,7 +70,7 @@ pub(crate) fn useless(state: &State) -> Option<String> {
         State::Usable {
             keys,
             useless: Some((format, why)),
-        } if keys.is_empty() => Some(secret::problem(&secret_check::Problem::Useless {
+        } if keys.is_empty() => Some(secret::problem(&crate::secrets::check::Problem::Useless {
             format: *format,
             why: why.clone(),
         })),

@@ -4,11 +4,11 @@
 //! image.
 
 use crate::cluster::LookupError;
-use crate::dockerconfig::{self, DecodeError, Format, ShownKey, show_key};
-use crate::pull_secret::{self, Read, Useless};
-use crate::reference::ImageRef;
-use crate::registry::{KeyError, RegistryKey, is_default_registry_match};
-use crate::workload::Object;
+use crate::kubelet::dockerconfig::{self, DecodeError, Format, ShownKey, show_key};
+use crate::kubelet::pull_secret::{self, Read, Useless};
+use crate::kubelet::reference::ImageRef;
+use crate::kubelet::registry::{KeyError, RegistryKey, is_default_registry_match};
+use crate::request::Object;
 
 /// One pull secret a Pod references, as the kubelet finds it.
 #[derive(Debug, Clone, PartialEq, Eq)]

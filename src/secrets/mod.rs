@@ -1,0 +1,5 @@
+//! Pull secrets written to the cluster: would the kubelet decode them and use them for the
+//! registries the settings declare them for (`check`), and the findings in words (`words`).
+
+pub(crate) mod check;
+pub(crate) mod words;

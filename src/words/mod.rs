@@ -1,0 +1,17 @@
+//! Words every feature shares: a near miss (`near_miss`), what the kubelet makes of a pull
+//! secret (`pull_secret`), and the `kubectl` commands the messages and the page suggest
+//! (`kubectl`). Each feature words its own findings beside its check; these are the phrases
+//! that must read the same wherever they appear. No credential reaches them: they are given
+//! registry keys as [`ShownKey`](crate::kubelet::dockerconfig::ShownKey)s, field names,
+//! Secret names and registries, never values.
+
+pub(crate) mod near_miss;
+
+/// `a, b, c`.
+pub(crate) fn list(names: &[impl AsRef<str>]) -> String {
+    names
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
