@@ -29,7 +29,7 @@ with() { jq -c --arg k "$1" --arg v "$2" '. + {($k): $v}' "$DATA/settings-lookup
   rejected
   message_has 'container "app" pulls "private.registry.com/team/app:1.0" from registry private.registry.com, but no key of its pull secret regcred serves it' \
     'regcred holds "https://index.docker.io/v1/" (the Docker Hub key that `kubectl create secret docker-registry` writes when --docker-server is left out)' \
-    'replace Secret "regcred" with `kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> --namespace team-a --dry-run=client -o yaml | kubectl apply -f -`'
+    'replace Secret "regcred" with `kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> -n team-a --dry-run=client -o yaml | kubectl apply -f -`'
   no_credentials
 }
 
@@ -61,7 +61,7 @@ with() { jq -c --arg k "$1" --arg v "$2" '. + {($k): $v}' "$DATA/settings-lookup
   lookup lookup-pod-regcred.json secret-opaque
   rejected
   message_has 'regcred holds .dockerconfigjson but is of type Opaque: the kubelet ignores it for image pulls unless its type is kubernetes.io/dockerconfigjson' \
-    'delete Secret "regcred" (`kubectl delete secret regcred --namespace team-a`; its type cannot be changed)'
+    'delete Secret "regcred" (`kubectl delete secret regcred -n team-a`; its type cannot be changed)'
   warnings_have 'Secret "regcred" in namespace "team-a" holds .dockerconfigjson but is of type Opaque'
   no_credentials
 }
@@ -86,7 +86,7 @@ with() { jq -c --arg k "$1" --arg v "$2" '. + {($k): $v}' "$DATA/settings-lookup
   warnings_have 'its Pods run as ServiceAccount "builder", which does not exist in namespace "team-a"'
   lookup lookup-deployment-service-account.json sa-missing "$(with missingPullSecrets reject)"
   rejected
-  message_has 'create ServiceAccount "builder" (`kubectl create serviceaccount builder --namespace team-a`)'
+  message_has 'create ServiceAccount "builder" (`kubectl create serviceaccount builder -n team-a`)'
 }
 
 @test "lookups: a template's own list replaces its ServiceAccount's, which is not read" {

@@ -25,7 +25,7 @@ load helpers
   no_credentials
   message_has 'Secret "regcred" in namespace "team-a" is declared in the policy settings as a pull secret for private.registry.com' \
     'it holds "https://index.docker.io/v1/" (the Docker Hub key that `kubectl create secret docker-registry` writes when --docker-server is left out)' \
-    'kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> --namespace team-a'
+    'kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> -n team-a'
 }
 
 @test "misaligned keys: port, case, glob, path prefix, and in a .dockercfg" {

@@ -11,10 +11,10 @@ use crate::cluster::Cluster;
 use crate::cluster::pull_secrets::Lookups;
 use crate::json;
 use crate::pods::check::{judges_anything, review_pod_spec};
-use crate::pods::fix;
+use crate::pods::{self, fix};
 
 use crate::request::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
-use crate::secrets::check::check_secret;
+use crate::secrets::{self, check::check_secret};
 use crate::settings::Settings;
 use crate::verdict::{ChangedObject, Kind, SecretKind, Subject, Verdict};
 
@@ -136,7 +136,8 @@ fn review_request(
                 namespace,
                 create,
             };
-            return check_secret(settings, &subject, name, object, old_object);
+            return check_secret(settings, &subject, name, object, old_object)
+                .map_or_else(Verdict::accept, |review| secrets::words::verdict(&review));
         }
         Checked::Workload(kind) => kind,
     };
@@ -171,12 +172,12 @@ fn review_request(
         if let Some(plan) = fix::plan(judged, cluster)
             && let Some(object) = changed_object(payload, kind, &plan)
         {
-            let mut warnings = crate::pods::words::warnings(judged);
-            warnings.extend(crate::pods::fix_words::warnings(&plan));
+            let mut warnings = pods::words::warnings(judged);
+            warnings.extend(pods::fix_words::warnings(&plan));
             return Verdict::Mutate { object, warnings };
         }
     }
-    review.verdict(settings)
+    pods::words::verdict(settings, &review)
 }
 
 /// The object of the request, changed by `plan`: only a fixable request reads its text so.

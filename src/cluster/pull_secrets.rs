@@ -70,15 +70,25 @@ impl Lookups {
             if secrets.iter().any(|s| s.name == name) {
                 continue;
             }
-            secrets.push(match cluster.get(Resource::Secret, namespace, &name) {
-                Ok(json) => PulledSecret::read(&name, &json),
-                Err(error) => PulledSecret::unavailable(&name, error),
-            });
+            secrets.push(fetch_pull_secret(cluster, namespace, &name));
         }
         Lookups {
             source,
             keyring: Keyring { secrets },
         }
+    }
+}
+
+/// Secret `name` of `namespace`, as the kubelet finds it when a Pod names it as a pull secret:
+/// the one read of a pull secret, for the lookups and the fix alike.
+pub(crate) fn fetch_pull_secret(
+    cluster: &dyn Cluster,
+    namespace: &str,
+    name: &str,
+) -> PulledSecret {
+    match cluster.get(Resource::Secret, namespace, name) {
+        Ok(json) => PulledSecret::read(name, &json),
+        Err(error) => PulledSecret::unavailable(name, error),
     }
 }
 

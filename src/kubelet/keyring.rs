@@ -5,7 +5,7 @@
 
 use crate::cluster::LookupError;
 use crate::kubelet::dockerconfig::{self, DecodeError, Format, ShownKey, show_key};
-use crate::kubelet::pull_secret::{self, Read, Useless};
+use crate::kubelet::pull_secret::{self, Ignored, Read, Useless};
 use crate::kubelet::reference::ImageRef;
 use crate::kubelet::registry::{KeyError, RegistryKey, is_default_registry_match};
 use crate::request::Object;
@@ -33,20 +33,6 @@ pub(crate) enum State {
         keys: Vec<HeldKey>,
         useless: Option<(Format, Useless)>,
     },
-}
-
-/// Why the kubelet ignores a Secret it is given as a pull secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Ignored {
-    /// Not of a pull-secret type; `holds` the pull-secret keys it holds nonetheless.
-    OtherType {
-        secret_type: String,
-        holds: Vec<Format>,
-    },
-    /// A pull-secret type without its data key.
-    MissingKey { format: Format, secret_type: String },
-    /// An empty data key.
-    Empty { format: Format },
 }
 
 /// A registry key as the kubelet holds it, with no credential.
@@ -82,24 +68,9 @@ impl PulledSecret {
 
 fn state_of(secret: &Object<'_>) -> State {
     let (format, bytes) = match pull_secret::read(secret) {
-        Read::OtherType { secret_type } => {
-            return State::Ignored(Ignored::OtherType {
-                secret_type: secret_type.to_owned(),
-                holds: pull_secret::held_formats(secret),
-            });
-        }
-        Read::MissingKey {
-            format,
-            secret_type,
-        } => {
-            return State::Ignored(Ignored::MissingKey {
-                format,
-                secret_type: secret_type.to_owned(),
-            });
-        }
-        Read::Empty { format } => return State::Ignored(Ignored::Empty { format }),
         // The API server stores data as bytes: a reply with bad base64 is not a real Secret.
-        Read::NotBase64 { .. } => return State::Unavailable(LookupError::Failed),
+        Read::Ignored(Ignored::NotBase64 { .. }) => return State::Unavailable(LookupError::Failed),
+        Read::Ignored(why) => return State::Ignored(why),
         Read::Content { format, bytes } => (format, bytes),
     };
     let decoded = dockerconfig::decode(format, &bytes);

@@ -11,19 +11,27 @@ use crate::kubelet::dockerconfig::{
 use crate::kubelet::registry::{KeyError, RegistryKey};
 use crate::request::{Object, PullSecretData};
 
-/// What the kubelet takes from a Secret.
-pub(crate) enum Read<'s> {
-    /// Not of a pull-secret type: the kubelet ignores it, whatever it holds.
-    OtherType { secret_type: &'s str },
-    /// A pull-secret type without its data key: ignored too (the API server refuses it).
-    MissingKey {
-        format: Format,
-        secret_type: &'s str,
+/// Why the kubelet ignores a Secret it is given as a pull secret. The one model of it: the
+/// keyring, the Secret check, the troubleshooter and their words all speak of this enum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ignored {
+    /// Not of a pull-secret type, whatever it holds; `holds` the pull-secret keys it holds
+    /// nonetheless (what `kubectl create secret generic --from-file=.dockerconfigjson` writes).
+    OtherType {
+        secret_type: String,
+        holds: Vec<Format>,
     },
+    /// A pull-secret type without its data key (the API server refuses it).
+    MissingKey { format: Format, secret_type: String },
     /// `data` that is not base64 (only unvalidated input gets here).
     NotBase64 { format: Format },
-    /// An empty data key: ignored.
+    /// An empty data key.
     Empty { format: Format },
+}
+
+/// What the kubelet takes from a Secret.
+pub(crate) enum Read<'s> {
+    Ignored(Ignored),
     /// The content the kubelet decodes.
     Content {
         format: Format,
@@ -38,26 +46,31 @@ pub(crate) fn read<'s>(secret: &'s Object<'_>) -> Read<'s> {
     let format = match secret_type {
         "kubernetes.io/dockerconfigjson" => Format::DockerConfigJson,
         "kubernetes.io/dockercfg" => Format::DockerCfg,
-        _ => return Read::OtherType { secret_type },
+        _ => {
+            return Read::Ignored(Ignored::OtherType {
+                secret_type: secret_type.to_owned(),
+                holds: held_formats(secret),
+            });
+        }
     };
     let bytes = if let Some(plain) = pick(&secret.string_data, format) {
         Cow::Borrowed(plain)
     } else {
         match pick(&secret.data, format) {
             None => {
-                return Read::MissingKey {
+                return Read::Ignored(Ignored::MissingKey {
                     format,
-                    secret_type,
-                };
+                    secret_type: secret_type.to_owned(),
+                });
             }
             Some(encoded) => match dockerconfig::go_std_base64(encoded) {
                 Some(bytes) => Cow::Owned(bytes),
-                None => return Read::NotBase64 { format },
+                None => return Read::Ignored(Ignored::NotBase64 { format }),
             },
         }
     };
     if bytes.is_empty() {
-        return Read::Empty { format };
+        return Read::Ignored(Ignored::Empty { format });
     }
     Read::Content { format, bytes }
 }
@@ -71,7 +84,7 @@ fn pick<'s>(data: &'s Option<PullSecretData<'_>>, format: Format) -> Option<&'s 
 }
 
 /// The pull-secret keys `secret` holds, whatever its type, without decoding them.
-pub(crate) fn held_formats(secret: &Object<'_>) -> Vec<Format> {
+fn held_formats(secret: &Object<'_>) -> Vec<Format> {
     [Format::DockerConfigJson, Format::DockerCfg]
         .into_iter()
         .filter(|&f| pick(&secret.string_data, f).is_some() || pick(&secret.data, f).is_some())

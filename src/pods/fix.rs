@@ -6,12 +6,12 @@
 //! The plan is made from the review's findings, without the object; only a fixable request
 //! pays for reading the whole object as a `serde_json::Value` to change it.
 
-use crate::cluster::pull_secrets::Source;
-use crate::cluster::{Cluster, Resource};
+use super::check::{At, PodProblem, PodReview};
+use crate::cluster::Cluster;
+use crate::cluster::pull_secrets::{Source, fetch_pull_secret};
 use crate::json;
 use crate::kubelet::keyring::{Keyring, PulledSecret};
 use crate::kubelet::reference::ImageRef;
-use crate::pods::check::{At, PodReview, Problem};
 use crate::request::WorkloadKind;
 use crate::settings::{PullSecrets, Registry};
 
@@ -64,7 +64,7 @@ pub(crate) fn plan<'r>(review: &PodReview<'r>, cluster: &dyn Cluster) -> Option<
     let mut fetched: Vec<PulledSecret> = Vec::new();
     let mut additions: Vec<Addition<'r>> = Vec::new();
     for problem in &review.problems {
-        let Problem::MissingSecret { at, registry, .. } = problem else {
+        let PodProblem::MissingSecret { at, registry, .. } = problem else {
             return None;
         };
         let PullSecrets::OneOf(names) = registry.pull_secrets() else {
@@ -122,10 +122,7 @@ fn serves(
     let secret = match fetched.iter().position(|s| s.name == name) {
         Some(i) => fetched[i].clone(),
         None => {
-            let secret = match cluster.get(Resource::Secret, namespace, name) {
-                Ok(json) => PulledSecret::read(name, &json),
-                Err(error) => PulledSecret::unavailable(name, error),
-            };
+            let secret = fetch_pull_secret(cluster, namespace, name);
             fetched.push(secret.clone());
             secret
         }

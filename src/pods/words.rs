@@ -4,15 +4,16 @@
 
 use std::fmt::Write as _;
 
+use super::check::{At, Candidate, PodProblem, PodReview, PodWarning, PullSecretProblem};
 use crate::cluster::LookupError;
 use crate::cluster::pull_secrets::Source;
-use crate::kubelet::keyring::{Ignored, State};
-use crate::pods::check::{At, Candidate, PodReview, Problem, SecretProblem, Warning};
-use crate::secrets::check::Fix;
+use crate::kubelet::keyring::State;
+use crate::kubelet::pull_secret::Ignored;
+use crate::secrets::fix::SecretFix;
 use crate::secrets::words as secret;
 use crate::settings::{PullSecrets, Registry, Settings};
 use crate::verdict::{SecretKind, Subject, Verdict};
-use crate::words::{list, near_miss as hints};
+use crate::words::{kubectl, list, near_miss as hints, pull_secret};
 
 pub(crate) fn verdict(settings: &Settings, review: &PodReview<'_>) -> Verdict {
     let warnings = warnings(review);
@@ -36,9 +37,9 @@ pub(crate) fn warnings(review: &PodReview<'_>) -> Vec<String> {
         .collect()
 }
 
-fn warning(review: &PodReview<'_>, warning: &Warning<'_>) -> String {
+fn warning(review: &PodReview<'_>, warning: &PodWarning<'_>) -> String {
     match warning {
-        Warning::AlmostListed {
+        PodWarning::AlmostListed {
             at,
             domain,
             registry,
@@ -51,7 +52,7 @@ fn warning(review: &PodReview<'_>, warning: &Warning<'_>) -> String {
             registry.entry(),
             hints::near_miss(near_miss)
         ),
-        Warning::LeftToServiceAccount { at, registry } => format!(
+        PodWarning::LeftToServiceAccount { at, registry } => format!(
             "{} {:?}: {} {} for {}, and the pod template lists no imagePullSecrets: its Pods \
              must get one from ServiceAccount {:?}",
             at.role.noun(),
@@ -107,7 +108,7 @@ fn message(settings: &Settings, review: &PodReview<'_>) -> String {
 pub(crate) fn problem(
     settings: &Settings,
     review: &PodReview<'_>,
-    problem: &Problem<'_>,
+    problem: &PodProblem<'_>,
 ) -> String {
     let mut text = pulls(problem.at());
     describe(settings, review, problem, &mut text);
@@ -136,11 +137,11 @@ fn needs(registry: &Registry) -> String {
 fn describe(
     settings: &Settings,
     review: &PodReview<'_>,
-    problem: &Problem<'_>,
+    problem: &PodProblem<'_>,
     message: &mut String,
 ) -> Vec<String> {
     match problem {
-        Problem::InvalidImage { error, .. } => {
+        PodProblem::InvalidImage { error, .. } => {
             let _ = write!(
                 message,
                 ", which is not a valid image reference ({error}): the kubelet would fail it \
@@ -148,7 +149,7 @@ fn describe(
             );
             vec!["correct the image reference".into()]
         }
-        Problem::Unlisted {
+        PodProblem::Unlisted {
             domain, near_miss, ..
         } => {
             let _ = write!(
@@ -166,13 +167,13 @@ fn describe(
             }
             vec![unlisted_fix(settings, domain)]
         }
-        Problem::MissingSecret {
+        PodProblem::MissingSecret {
             domain, registry, ..
         } => {
             missing_secret(settings, review, domain, registry, message);
             missing_secret_fixes(review, domain, registry)
         }
-        Problem::NotServed {
+        PodProblem::NotServed {
             domain, candidates, ..
         } => {
             not_served(domain, candidates, message);
@@ -324,10 +325,7 @@ fn not_served(domain: &str, candidates: &[Candidate<'_>], message: &mut String) 
     for candidate in candidates {
         let holds = match &candidate.secret.state {
             State::Usable { keys, useless } if keys.is_empty() => match useless {
-                Some((format, why)) => secret::problem(&crate::secrets::check::Problem::Useless {
-                    format: *format,
-                    why: why.clone(),
-                }),
+                Some((format, why)) => pull_secret::useless(*format, why),
                 None => "holds no registry keys".into(),
             },
             State::Usable { keys, .. } => {
@@ -349,7 +347,7 @@ fn not_served(domain: &str, candidates: &[Candidate<'_>], message: &mut String) 
                     .collect();
                 format!("holds {}", keys.join(", "))
             }
-            State::Ignored(why) => ignored(why),
+            State::Ignored(why) => pull_secret::ignored(why),
             State::Unavailable(_) | State::Poison { .. } => continue,
         };
         let separator = if first { "" } else { ";" };
@@ -367,7 +365,7 @@ fn not_served_fixes(
         return Vec::new();
     };
     let name = candidate.secret.name.as_str();
-    let fix = Fix {
+    let fix = SecretFix {
         servers: vec![domain.to_owned()],
         delete_first: matches!(
             candidate.secret.state,
@@ -395,26 +393,6 @@ fn secret_subject<'s>(
     }
 }
 
-/// Why the kubelet ignores a Secret, after its name.
-fn ignored(why: &Ignored) -> String {
-    match why {
-        Ignored::OtherType { secret_type, holds } => match holds.first() {
-            Some(format) => secret::ignored_for_its_type(secret_type, *format),
-            None => format!("is of type {secret_type}, which the kubelet ignores for image pulls"),
-        },
-        Ignored::MissingKey {
-            format,
-            secret_type,
-        } => secret::problem(&crate::secrets::check::Problem::MissingKey {
-            format: *format,
-            secret_type,
-        }),
-        Ignored::Empty { format } => {
-            secret::problem(&crate::secrets::check::Problem::Empty { format: *format })
-        }
-    }
-}
-
 /// `"a", "b"`, or `"a", "b", "c" and 197 more`: a Pod may reference hundreds of secrets.
 fn quoted_names(names: &[&str]) -> String {
     const SHOWN: usize = 5;
@@ -428,12 +406,12 @@ fn quoted_names(names: &[&str]) -> String {
 /// A finding about the pull secrets themselves; `warns` when it is a warning.
 pub(crate) fn secret_problem(
     review: &PodReview<'_>,
-    problem: &SecretProblem<'_>,
+    problem: &PullSecretProblem<'_>,
     warns: bool,
 ) -> String {
     let namespace = review.subject.namespace_phrase();
     match problem {
-        SecretProblem::SecretMissing { name } => format!(
+        PullSecretProblem::SecretMissing { name } => format!(
             "Secret {name:?} does not exist in {namespace} (Secrets are namespace-scoped: the \
              kubelet reads a Pod's pull secrets from the Pod's own namespace){}",
             if warns {
@@ -442,12 +420,12 @@ pub(crate) fn secret_problem(
                 ""
             }
         ),
-        SecretProblem::ServiceAccountMissing { name } => format!(
+        PullSecretProblem::ServiceAccountMissing { name } => format!(
             "its Pods run as ServiceAccount {name:?}, which does not exist in {namespace}: \
              their controller cannot create them{}",
             if warns { " until it does" } else { "" }
         ),
-        SecretProblem::Unreadable {
+        PullSecretProblem::Unreadable {
             resource,
             names,
             error,
@@ -468,22 +446,19 @@ pub(crate) fn secret_problem(
                 ),
             }
         }
-        SecretProblem::Poison {
+        PullSecretProblem::Poison {
             name,
             format,
             errors,
         } => format!(
             "{} {}",
             secret_subject(review, name, false),
-            secret::problem(&crate::secrets::check::Problem::Undecodable {
-                format: *format,
-                errors: errors.to_vec(),
-            })
+            pull_secret::undecodable(*format, errors)
         ),
-        SecretProblem::Ignored { name, why } => format!(
+        PullSecretProblem::Ignored { name, why } => format!(
             "{} {}, so Pods that name it in imagePullSecrets get no credentials from it",
             secret_subject(review, name, false),
-            ignored(why)
+            pull_secret::ignored(why)
         ),
     }
 }
@@ -491,34 +466,24 @@ pub(crate) fn secret_problem(
 fn secret_problem_fixes(
     settings: &Settings,
     review: &PodReview<'_>,
-    problem: &SecretProblem<'_>,
+    problem: &PullSecretProblem<'_>,
 ) -> Vec<String> {
-    let declared_servers = |name: &str| -> Vec<String> {
-        settings
-            .registries_served_by(name)
-            .map(crate::secrets::check::server_for)
-            .collect()
-    };
     match problem {
-        SecretProblem::SecretMissing { name } => {
-            let fix = Fix {
-                servers: declared_servers(name),
-                delete_first: false,
-            };
+        PullSecretProblem::SecretMissing { name } => {
+            let fix = SecretFix::declared(settings, name, &[]);
             vec![secret::fix_named(
                 &secret_subject(review, name, true),
                 name,
                 &fix,
             )]
         }
-        SecretProblem::ServiceAccountMissing { name } => vec![format!(
-            "create ServiceAccount {name:?} (`kubectl create serviceaccount {name}{}`) with the \
-             pull secrets in its imagePullSecrets, or set {}.serviceAccountName to one that \
-             exists",
-            secret::namespace_flag(review.subject),
+        PullSecretProblem::ServiceAccountMissing { name } => vec![format!(
+            "create ServiceAccount {name:?} (`{}`) with the pull secrets in its \
+             imagePullSecrets, or set {}.serviceAccountName to one that exists",
+            kubectl::create_service_account(name, review.subject.namespace),
             review.subject.kind.pod_spec_path()
         )],
-        SecretProblem::Unreadable {
+        PullSecretProblem::Unreadable {
             resource, error, ..
         } => vec![match error {
             LookupError::NotGranted => format!(
@@ -537,28 +502,506 @@ fn secret_problem_fixes(
                 "try again; the policy server's log has the Kubernetes API's answer".to_owned()
             }
         }],
-        SecretProblem::Poison { name, errors, .. } => {
-            let mut servers = declared_servers(name);
-            if servers.is_empty() {
-                servers = crate::secrets::check::servers_of_broken_keys(errors);
-            }
-            let fix = Fix {
-                servers,
-                delete_first: false,
-            };
+        PullSecretProblem::Poison { name, errors, .. } => {
+            let fix = SecretFix::declared(settings, name, errors);
             vec![secret::fix_named(
                 &secret_subject(review, name, false),
                 name,
                 &fix,
             )]
         }
-        SecretProblem::Ignored { .. } => Vec::new(),
+        PullSecretProblem::Ignored { .. } => Vec::new(),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    //! The pod check and its words, through the verdict a pod spec gets.
     use super::*;
+    use crate::pods::check::review_pod_spec;
+    use crate::request::{Object, Spec, WorkloadKind};
+    use rstest::rstest;
+
+    const SETTINGS: &str = r#"{"registries":[
+        {"registry":"private.registry.com","pullSecrets":["regcred","regcred-ro"]},
+        {"registry":"gcr.io","pullSecrets":["gcr-creds"]},
+        {"registry":"registry.local:5000","pullSecrets":["local"]},
+        {"registry":"*.dkr.ecr.*.amazonaws.com","pullSecrets":[]},
+        {"registry":"quay.io/my-org","pullSecrets":["quay-my-org"]}]}"#;
+
+    fn settings(extra: &str) -> Settings {
+        let json = SETTINGS.replacen('{', &format!("{{{extra}"), 1);
+        Settings::from_json(json.as_bytes()).unwrap()
+    }
+
+    fn pod_spec(images: &[&str], secrets: &[&str]) -> String {
+        let containers: Vec<String> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| format!(r#"{{"name":"c{i}","image":"{image}"}}"#))
+            .collect();
+        let secrets: Vec<String> = secrets
+            .iter()
+            .map(|s| format!(r#"{{"name":"{s}"}}"#))
+            .collect();
+        format!(
+            r#"{{"containers":[{}],"imagePullSecrets":[{}]}}"#,
+            containers.join(","),
+            secrets.join(",")
+        )
+    }
+
+    fn check(
+        settings: &Settings,
+        kind: WorkloadKind,
+        spec_json: &str,
+        old_json: Option<&str>,
+    ) -> Verdict {
+        let spec: Spec = serde_json::from_str(spec_json).unwrap();
+        let old: Option<Spec> = old_json.map(|j| serde_json::from_str(j).unwrap());
+        let subject = Subject::for_test(kind, old.is_none());
+        verdict(
+            settings,
+            &review_pod_spec(settings, &subject, &spec, old.as_ref(), None),
+        )
+    }
+
+    fn pod(images: &[&str], secrets: &[&str]) -> Verdict {
+        check(
+            &settings(""),
+            WorkloadKind::Pod,
+            &pod_spec(images, secrets),
+            None,
+        )
+    }
+
+    #[rstest]
+    #[case::docker_hub(&["nginx", "docker.io/library/busybox:1.36"], &[])]
+    #[case::served(&["private.registry.com/team/app:1"], &["regcred"])]
+    #[case::served_by_the_second(&["private.registry.com/team/app:1"], &["other", "regcred-ro"])]
+    #[case::port(&["registry.local:5000/team/app"], &["local"])]
+    #[case::node_credentials(&["123.dkr.ecr.eu-west-1.amazonaws.com/app"], &[])]
+    #[case::outside_a_path_entry(&["quay.io/other-org/app"], &[])]
+    #[case::inside_a_path_entry(&["quay.io/my-org/app"], &["quay-my-org"])]
+    fn public_and_served_images_pass(#[case] images: &[&str], #[case] secrets: &[&str]) {
+        assert!(pod(images, secrets).is_allowed());
+    }
+
+    #[test]
+    fn missing_secret_is_explained() {
+        let v = pod(
+            &["nginx", "private.registry.com/team/app:1.0"],
+            &["gcr-creds"],
+        );
+        let m = v.expect_rejected();
+        for fragment in [
+            r#"container "c1" pulls "private.registry.com/team/app:1.0""#,
+            "needs one of the pull secrets regcred, regcred-ro",
+            "imagePullSecrets lists gcr-creds",
+            "gcr-creds serves gcr.io, not private.registry.com",
+            "add one of regcred, regcred-ro to spec.imagePullSecrets",
+        ] {
+            assert!(m.contains(fragment), "{fragment}: {m}");
+        }
+        assert!(!m.contains("\"c0\""), "{m}");
+    }
+
+    #[test]
+    fn every_offending_container_in_order() {
+        let spec = r#"{"containers":[{"name":"app","image":"gcr.io/p/app"}],
+            "initContainers":[{"name":"init","image":"Docker/Foo"}],
+            "ephemeralContainers":[{"name":"dbg","image":"registry.local:5000/dbg"}]}"#;
+        let v = check(&settings(""), WorkloadKind::Pod, spec, None);
+        let m = v.expect_rejected();
+        let init = m.find(r#"init container "init""#).unwrap();
+        let app = m.find(r#"container "app""#).unwrap();
+        let dbg = m.find(r#"ephemeral container "dbg""#).unwrap();
+        assert!(init < app && app < dbg, "{m}");
+        assert!(
+            m.starts_with("Pod \"test\" in namespace \"team-a\": 3 containers"),
+            "{m}"
+        );
+        assert!(m.contains("not a valid image reference"), "{m}");
+        assert!(m.contains("imagePullSecrets is empty"), "{m}");
+    }
+
+    #[test]
+    fn port_and_path_must_match() {
+        // A missing :5000 is another registry (public by default), with a hint.
+        let v = pod(&["registry.local/team/app"], &[]);
+        assert!(v.is_allowed());
+        assert!(
+            v.warnings()[0].contains(
+                "did you mean registry.local:5000? (the port differs: the image has no port, \
+                 the listed registry port 5000)"
+            ),
+            "{v:?}"
+        );
+        assert!(pod(&["quay.io/my-organisation/app"], &[]).is_allowed());
+    }
+
+    #[rstest]
+    #[case::typo(
+        "my-private.registry.com/app",
+        "did you mean private.registry.com? (the host looks like a typo)"
+    )]
+    #[case::case(
+        "Private.Registry.com/app",
+        "did you mean private.registry.com? (the host differs in case, and the kubelet compares \
+         hosts case-sensitively)"
+    )]
+    #[case::port(
+        "private.registry.com:5000/app",
+        "(the port differs: the image has port 5000, the listed registry no port)"
+    )]
+    #[case::unlisted("ghcr.io/x/y", "which the policy settings do not list")]
+    fn near_misses_under_reject(#[case] image: &str, #[case] fragment: &str) {
+        let s = settings(r#""unlistedRegistries":"reject","#);
+        let v = check(&s, WorkloadKind::Pod, &pod_spec(&[image], &[]), None);
+        let m = v.expect_rejected();
+        assert!(m.contains(fragment), "{m}");
+        assert_eq!(m.contains("did you mean"), image != "ghcr.io/x/y", "{m}");
+    }
+
+    #[test]
+    fn templates_without_pull_secrets() {
+        let template_spec = r#"{"serviceAccountName":"builder","containers":[{"name":"app","image":"gcr.io/p/a"}]}"#;
+        let v = check(&settings(""), WorkloadKind::Deployment, template_spec, None);
+        let m = v.expect_rejected();
+        assert!(m.contains(r#"ServiceAccount "builder""#), "{m}");
+        assert!(m.contains("templatesWithoutPullSecrets: warn"), "{m}");
+        assert!(m.contains("spec.template.spec.imagePullSecrets"), "{m}");
+
+        let s = settings(r#""templatesWithoutPullSecrets":"warn","#);
+        let v = check(&s, WorkloadKind::CronJob, template_spec, None);
+        assert!(v.is_allowed());
+        assert!(v.warnings()[0].contains(r#"ServiceAccount "builder""#));
+        // Warn mode only forgives templates that list nothing: a wrong secret is still wrong.
+        let wrong = r#"{"imagePullSecrets":[{"name":"regcred"}],"containers":[{"name":"app","image":"gcr.io/p/a"}]}"#;
+        let v = check(&s, WorkloadKind::CronJob, wrong, None);
+        assert!(
+            v.expect_rejected()
+                .contains("spec.jobTemplate.spec.template.spec.imagePullSecrets")
+        );
+        // A Pod is never forgiven: its list is final.
+        assert!(!check(&s, WorkloadKind::Pod, template_spec, None).is_allowed());
+    }
+
+    #[test]
+    fn updates_judge_only_what_changed() {
+        let s = settings("");
+        let old = pod_spec(&["gcr.io/p/a:1"], &[]);
+        // Unchanged image, unchanged secrets: accepted even though it would fail on CREATE.
+        assert!(check(&s, WorkloadKind::Deployment, &old, Some(&old)).is_allowed());
+        // A new image is judged.
+        let new = pod_spec(&["gcr.io/p/a:2"], &[]);
+        assert!(!check(&s, WorkloadKind::Deployment, &new, Some(&old)).is_allowed());
+        // Changed secrets re-judge everything.
+        let new = pod_spec(&["gcr.io/p/a:1"], &["regcred"]);
+        assert!(!check(&s, WorkloadKind::Deployment, &new, Some(&old)).is_allowed());
+        let new = pod_spec(&["gcr.io/p/a:1"], &["gcr-creds"]);
+        assert!(check(&s, WorkloadKind::Deployment, &new, Some(&old)).is_allowed());
+        // An existing Pod cannot change its secrets: the fix says so.
+        let v = check(
+            &s,
+            WorkloadKind::Pod,
+            &pod_spec(&["gcr.io/p/a:2"], &[]),
+            Some(&old),
+        );
+        assert!(v.expect_rejected().contains("cannot change"));
+    }
+
+    #[test]
+    fn undeclared_secret_is_named() {
+        let v = pod(&["gcr.io/p/a"], &["old-creds"]);
+        assert!(
+            v.expect_rejected()
+                .contains("old-creds is not declared for any registry")
+        );
+    }
+
+    #[test]
+    fn whole_object_round_trip() {
+        let json = format!(
+            r#"{{"spec":{{"jobTemplate":{{"spec":{{"template":{{"spec":{}}}}}}}}}}}"#,
+            pod_spec(&["gcr.io/p/a"], &["gcr-creds"])
+        );
+        let obj: Object = serde_json::from_str(&json).unwrap();
+        let spec = WorkloadKind::CronJob.pod_spec(&obj).unwrap();
+        let subject = Subject::for_test(WorkloadKind::CronJob, true);
+        let s = settings("");
+        assert!(verdict(&s, &review_pod_spec(&s, &subject, spec, None, None)).is_allowed());
+    }
+
+    /// The cluster lookups, answered from a table of objects in namespace `team-a`.
+    mod lookups {
+        use super::*;
+        use crate::cluster::pull_secrets::Lookups;
+        use crate::cluster::{Cluster, LookupError, Objects, Resource};
+        use base64::Engine as _;
+
+        const SETTINGS: &str = r#"{"clusterLookups":true,"registries":[
+            {"registry":"private.registry.com","pullSecrets":["regcred","regcred-ro"]},
+            {"registry":"registry.local:5000","pullSecrets":["*"]},
+            {"registry":"docker.io/mycompany","pullSecrets":["hub"]}]}"#;
+
+        fn settings(extra: &str) -> Settings {
+            Settings::from_json(SETTINGS.replacen('{', &format!("{{{extra}"), 1).as_bytes())
+                .unwrap()
+        }
+
+        fn pull_secret(auths: &str) -> Vec<u8> {
+            let content =
+                base64::engine::general_purpose::STANDARD.encode(format!(r#"{{"auths":{auths}}}"#));
+            format!(
+                r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{content}"}}}}"#
+            )
+            .into_bytes()
+        }
+
+        /// `regcred` serves private.registry.com, `hub-key` is kubectl's default, `local`
+        /// serves registry.local:5000, `opaque` is of the wrong type, `poison` undecodable;
+        /// ServiceAccount `builder` lists `regcred`, `default` lists nothing.
+        fn cluster() -> Objects {
+            let mut objects = Objects::new();
+            let mut secret = |name: &str, json: Vec<u8>| {
+                objects.insert(Resource::Secret, "team-a", name, json);
+            };
+            secret(
+                "regcred",
+                pull_secret(r#"{"private.registry.com":{"auth":"dTpw"}}"#),
+            );
+            secret(
+                "regcred-ro",
+                pull_secret(r#"{"https://index.docker.io/v1/":{"auth":"dTpw"}}"#),
+            );
+            secret(
+                "hub",
+                pull_secret(r#"{"https://index.docker.io/v1/":{"auth":"dTpw"}}"#),
+            );
+            secret(
+                "local",
+                pull_secret(r#"{"registry.local:5000":{"auth":"dTpw"}}"#),
+            );
+            secret(
+                "local-no-port",
+                pull_secret(r#"{"registry.local":{"auth":"dTpw"}}"#),
+            );
+            secret(
+                "opaque",
+                br#"{"type":"Opaque","data":{".dockerconfigjson":"e30="}}"#.to_vec(),
+            );
+            secret(
+                "poison",
+                pull_secret(r#"{"private.registry.com":{"auth":"!!"}}"#),
+            );
+            objects.insert(
+                Resource::ServiceAccount,
+                "team-a",
+                "builder",
+                br#"{"imagePullSecrets":[{"name":"regcred"}]}"#.to_vec(),
+            );
+            objects.insert(
+                Resource::ServiceAccount,
+                "team-a",
+                "default",
+                b"{}".to_vec(),
+            );
+            objects
+        }
+
+        fn check_in(
+            cluster: &dyn Cluster,
+            settings: &Settings,
+            kind: WorkloadKind,
+            spec_json: &str,
+        ) -> Verdict {
+            let spec: Spec = serde_json::from_str(spec_json).unwrap();
+            let subject = Subject::for_test(kind, true);
+            let lookups = Lookups::fetch(cluster, kind, &spec, "team-a");
+            verdict(
+                settings,
+                &review_pod_spec(settings, &subject, &spec, None, Some(&lookups)),
+            )
+        }
+
+        fn check(kind: WorkloadKind, images: &[&str], secrets: &[&str]) -> Verdict {
+            check_in(&cluster(), &settings(""), kind, &pod_spec(images, secrets))
+        }
+
+        #[rstest]
+        #[case::found_and_aligned(&["private.registry.com/app"], &["regcred"])]
+        #[case::served_by_the_second(&["private.registry.com/app"], &["regcred-ro", "regcred"])]
+        #[case::any_referenced_secret(&["registry.local:5000/app"], &["local"])]
+        #[case::docker_hub_fallback(&["mycompany/app"], &["hub"])]
+        #[case::public_image_beside_a_served_one(&["nginx", "private.registry.com/app"], &["regcred"])]
+        fn served(#[case] images: &[&str], #[case] secrets: &[&str]) {
+            let v = check(WorkloadKind::Pod, images, secrets);
+            assert_eq!(v, Verdict::accept());
+        }
+
+        #[test]
+        fn found_and_misaligned() {
+            let v = check(
+                WorkloadKind::Pod,
+                &["private.registry.com/app"],
+                &["regcred-ro"],
+            );
+            let m = v.expect_rejected();
+            assert!(m.contains(r#"no key of its pull secret regcred-ro serves it: regcred-ro holds "https://index.docker.io/v1/" (the Docker Hub key that `kubectl create secret docker-registry` writes when --docker-server is left out)"#), "{m}");
+            assert!(m.contains(r#"replace Secret "regcred-ro" with `kubectl create secret docker-registry regcred-ro --docker-server=private.registry.com"#), "{m}");
+        }
+
+        #[test]
+        fn a_missing_port_is_a_near_miss() {
+            let v = check(
+                WorkloadKind::Pod,
+                &["registry.local:5000/app"],
+                &["local-no-port"],
+            );
+            let m = v.expect_rejected();
+            assert!(m.contains(r#"local-no-port holds "registry.local" (the port differs: the key has no port, the images port 5000)"#), "{m}");
+        }
+
+        #[rstest]
+        #[case::auto_pod("auto", WorkloadKind::Pod, false)]
+        #[case::auto_template("auto", WorkloadKind::Deployment, true)]
+        #[case::warn_pod("warn", WorkloadKind::Pod, true)]
+        #[case::warn_template("warn", WorkloadKind::CronJob, true)]
+        #[case::reject_pod("reject", WorkloadKind::Pod, false)]
+        #[case::reject_template("reject", WorkloadKind::StatefulSet, false)]
+        fn a_missing_secret(
+            #[case] policy: &str,
+            #[case] kind: WorkloadKind,
+            #[case] accepted: bool,
+        ) {
+            let s = settings(&format!(r#""missingPullSecrets":"{policy}","#));
+            let spec = pod_spec(&["registry.local:5000/app"], &["local-new"]);
+            let v = check_in(&cluster(), &s, kind, &spec);
+            assert_eq!(v.is_allowed(), accepted, "{v:?}");
+            let text = v
+                .message()
+                .map_or_else(|| v.warnings().join("\n"), str::to_owned);
+            assert!(text.contains(r#"Secret "local-new" does not exist in namespace "team-a" (Secrets are namespace-scoped"#), "{text}");
+        }
+
+        #[test]
+        fn a_missing_declared_secret_is_not_also_reported_as_misaligned() {
+            let v = check(
+                WorkloadKind::Deployment,
+                &["registry.local:5000/app"],
+                &["local-new"],
+            );
+            assert!(v.is_allowed(), "{v:?}");
+            assert_eq!(v.warnings().len(), 1, "{v:?}");
+        }
+
+        #[test]
+        fn a_secret_of_the_wrong_type() {
+            let v = check(WorkloadKind::Pod, &["registry.local:5000/app"], &["opaque"]);
+            let m = v.expect_rejected();
+            assert!(
+                m.contains(
+                    "opaque holds .dockerconfigjson but is of type Opaque: the kubelet ignores it"
+                ),
+                "{m}"
+            );
+            assert!(
+                m.contains(
+                    r#"delete Secret "opaque" (`kubectl delete secret opaque -n team-a`"#
+                ),
+                "{m}"
+            );
+            assert!(v.warnings()[0].contains(r#"Secret "opaque" in namespace "team-a" holds .dockerconfigjson but is of type Opaque"#), "{v:?}");
+        }
+
+        #[test]
+        fn a_poison_secret_fails_every_pull() {
+            let v = check(WorkloadKind::Deployment, &["nginx"], &["poison"]);
+            let m = v.expect_rejected();
+            assert!(m.contains(r#"Secret "poison" in namespace "team-a" cannot be decoded by the kubelet: in its .dockerconfigjson, `auth` of "private.registry.com" is not base64"#), "{m}");
+            assert!(m.contains("public images included"), "{m}");
+        }
+
+        #[test]
+        fn a_template_gets_its_service_accounts_secrets() {
+            let spec = r#"{"serviceAccountName":"builder","containers":[{"name":"app","image":"private.registry.com/app"}]}"#;
+            assert_eq!(
+                check_in(&cluster(), &settings(""), WorkloadKind::Deployment, spec),
+                Verdict::accept()
+            );
+            // ... and one that lists its own gets only those.
+            let spec = r#"{"serviceAccountName":"builder","imagePullSecrets":[{"name":"hub"}],"containers":[{"name":"app","image":"private.registry.com/app"}]}"#;
+            let v = check_in(&cluster(), &settings(""), WorkloadKind::Deployment, spec);
+            assert!(v.expect_rejected().contains("needs one of the pull secrets regcred, regcred-ro, but imagePullSecrets lists hub"), "{v:?}");
+        }
+
+        #[test]
+        fn a_service_account_without_secrets() {
+            let spec = r#"{"containers":[{"name":"app","image":"private.registry.com/app"}]}"#;
+            let v = check_in(&cluster(), &settings(""), WorkloadKind::Job, spec);
+            let m = v.expect_rejected();
+            assert!(m.contains(r#"the pod template lists no imagePullSecrets and ServiceAccount "default" has none"#), "{m}");
+            assert!(m.contains(r#"add one of regcred, regcred-ro to the imagePullSecrets of ServiceAccount "default""#), "{m}");
+        }
+
+        #[rstest]
+        #[case::auto("auto", true)]
+        #[case::reject("reject", false)]
+        fn a_missing_service_account(#[case] policy: &str, #[case] accepted: bool) {
+            let s = settings(&format!(r#""missingPullSecrets":"{policy}","#));
+            let spec = r#"{"serviceAccountName":"nobody","containers":[{"name":"app","image":"private.registry.com/app"}]}"#;
+            let v = check_in(&cluster(), &s, WorkloadKind::DaemonSet, spec);
+            assert_eq!(v.is_allowed(), accepted, "{v:?}");
+            let text = v
+                .message()
+                .map_or_else(|| v.warnings().join("\n"), str::to_owned);
+            assert!(text.contains(r#"its Pods run as ServiceAccount "nobody", which does not exist in namespace "team-a""#), "{text}");
+        }
+
+        #[test]
+        fn any_referenced_secret_needs_one() {
+            let v = check(WorkloadKind::Pod, &["registry.local:5000/app"], &[]);
+            let m = v.expect_rejected();
+            assert!(
+                m.contains(
+                    "which needs a pull secret that serves it, but imagePullSecrets is empty"
+                ),
+                "{m}"
+            );
+            assert!(
+                m.contains("add a pull secret for registry.local:5000 to spec.imagePullSecrets"),
+                "{m}"
+            );
+        }
+
+        /// A cluster the policy may not read.
+        struct Refusing(LookupError);
+
+        impl Cluster for Refusing {
+            fn get(&self, _: Resource, _: &str, _: &str) -> Result<Vec<u8>, LookupError> {
+                Err(self.0)
+            }
+        }
+
+        #[rstest]
+        #[case::not_granted(
+            LookupError::NotGranted,
+            "add {apiVersion: v1, kind: Secret} to spec.contextAwareResources"
+        )]
+        #[case::forbidden(
+            LookupError::Forbidden,
+            "let the policy server's ServiceAccount get secrets"
+        )]
+        #[case::failed(LookupError::Failed, "try again")]
+        fn access_refused(#[case] error: LookupError, #[case] fix: &str) {
+            let spec = pod_spec(&["nginx"], &["regcred", "hub"]);
+            let v = check_in(&Refusing(error), &settings(""), WorkloadKind::Pod, &spec);
+            let m = v.expect_rejected();
+            assert!(m.contains(fix), "{m}");
+            assert!(m.contains(r#""regcred", "hub""#), "{m}");
+        }
+    }
 
     #[test]
     fn long_lists_of_names_are_cut() {

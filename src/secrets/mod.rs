@@ -2,4 +2,5 @@
 //! registries the settings declare them for (`check`), and the findings in words (`words`).
 
 pub(crate) mod check;
+pub(crate) mod fix;
 pub(crate) mod words;

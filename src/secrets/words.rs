@@ -1,17 +1,14 @@
-//! The pull-secret check's findings in words, and the `kubectl` command that fixes them.
+//! The Secret check's findings in words, and the command that writes the Secret right.
 
 use std::fmt::Display;
 
-use crate::kubelet::docker_hub;
-use crate::kubelet::dockerconfig::Format;
-use crate::kubelet::pull_secret::{Unusable, Useless};
-use crate::secrets::check::{Fix, Problem, SecretReview, Warning};
+use super::check::{SecretProblem, SecretReview, SecretWarning};
+use super::fix::SecretFix;
 use crate::settings::Registry;
 use crate::verdict::{Kind, SecretKind, Subject, Verdict};
+use crate::words::kubectl;
 use crate::words::near_miss as hints;
-
-const POISON: &str = "A pull secret the kubelet cannot decode makes every image pull of every \
-                      Pod that references it fail, public images included";
+use crate::words::pull_secret::{self, ignored_for_its_type};
 
 pub(crate) fn verdict(review: &SecretReview<'_>) -> Verdict {
     let subject = review.subject;
@@ -35,33 +32,13 @@ pub(crate) fn verdict(review: &SecretReview<'_>) -> Verdict {
 }
 
 /// A problem, as it follows the Secret's name in a message.
-pub(crate) fn problem(problem: &Problem<'_>) -> String {
+pub(crate) fn problem(problem: &SecretProblem<'_>) -> String {
     match problem {
-        Problem::MissingKey {
-            format,
-            secret_type,
-        } => format!(
-            "has no {}: a Secret of type {secret_type} must hold it",
-            format.data_key()
-        ),
-        Problem::NotBase64 { format } => {
-            format!("has a data[{:?}] that is not base64", format.data_key())
-        }
-        Problem::Empty { format } => format!(
-            "has an empty {}, so the kubelet ignores the secret",
-            format.data_key()
-        ),
-        Problem::Undecodable { format, errors } => {
-            let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            format!(
-                "cannot be decoded by the kubelet: in its {}, {}. {POISON}",
-                format.data_key(),
-                errors.join("; ")
-            )
-        }
-        Problem::Useless { format, why } => useless(*format, why),
-        Problem::Unusable(unusable) => self::unusable(unusable),
-        Problem::Misaligned { registry, held } => {
+        SecretProblem::Ignored(why) => pull_secret::ignored(why),
+        SecretProblem::Undecodable { format, errors } => pull_secret::undecodable(*format, errors),
+        SecretProblem::Useless { format, why } => pull_secret::useless(*format, why),
+        SecretProblem::Unusable(unusable) => pull_secret::unusable(unusable),
+        SecretProblem::Misaligned { registry, held } => {
             let held: Vec<String> = held
                 .iter()
                 .map(|(key, why)| match why {
@@ -75,7 +52,7 @@ pub(crate) fn problem(problem: &Problem<'_>) -> String {
                 held.join(", ")
             )
         }
-        Problem::DeclaredOtherType {
+        SecretProblem::DeclaredOtherType {
             declared,
             secret_type,
             format,
@@ -89,23 +66,23 @@ pub(crate) fn problem(problem: &Problem<'_>) -> String {
     }
 }
 
-fn warning<K: Kind>(subject: &Subject<'_, K>, warning: &Warning<'_>) -> String {
+fn warning<K: Kind>(subject: &Subject<'_, K>, warning: &SecretWarning<'_>) -> String {
     let about = match warning {
         // About one key of the content, which names it.
-        Warning::AuthDisagrees { key } => {
+        SecretWarning::AuthDisagrees { key } => {
             return format!(
                 "registry key {key} has both `auth` and `username`/`password`, and they \
                  disagree: the kubelet uses `auth`"
             );
         }
-        Warning::HttpKey { key } => {
+        SecretWarning::HttpKey { key } => {
             return format!(
                 "registry key {key} starts with http://: the kubelet ignores the scheme when \
                  matching images, and the runtime still pulls over HTTPS unless the node \
                  configures the registry as insecure"
             );
         }
-        Warning::PartialService { registry, keys } => {
+        SecretWarning::PartialService { registry, keys } => {
             let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
             format!(
                 "{}, but its registry key {} serves only part of it: Pods pulling other images \
@@ -115,8 +92,8 @@ fn warning<K: Kind>(subject: &Subject<'_, K>, warning: &Warning<'_>) -> String {
                 registry.entry()
             )
         }
-        Warning::Unusable(unusable) => self::unusable(unusable),
-        Warning::DeclaredOtherTypeWithoutKey {
+        SecretWarning::Unusable(unusable) => pull_secret::unusable(unusable),
+        SecretWarning::DeclaredOtherTypeWithoutKey {
             declared,
             secret_type,
         } => format!(
@@ -124,78 +101,12 @@ fn warning<K: Kind>(subject: &Subject<'_, K>, warning: &Warning<'_>) -> String {
              credentials from it",
             declared_for(entries(declared))
         ),
-        Warning::IgnoredForItsType {
+        SecretWarning::IgnoredForItsType {
             secret_type,
             format,
         } => ignored_for_its_type(secret_type, *format),
     };
     format!("{subject} {about}")
-}
-
-/// A Secret of another type holding a pull-secret key.
-pub(crate) fn ignored_for_its_type(secret_type: &str, format: Format) -> String {
-    format!(
-        "holds {} but is of type {secret_type}: the kubelet ignores it for image pulls unless \
-         its type is {}",
-        format.data_key(),
-        format.secret_type()
-    )
-}
-
-fn useless(format: Format, why: &Useless) -> String {
-    let key = format.data_key();
-    match why {
-        Useless::NoAuths { legacy, ignored } => {
-            let mut problem =
-                format!("has no `auths` in its {key}, so the kubelet finds no credentials in it");
-            if *legacy {
-                problem.push_str(
-                    ": its registry keys sit at the top level, as in the legacy .dockercfg \
-                     layout; put them under {\"auths\": {...}}",
-                );
-            } else if !ignored.is_empty() {
-                problem.push_str(&format!(
-                    " ({} is ignored by the kubelet)",
-                    ignored.join(" and ")
-                ));
-            }
-            problem
-        }
-        Useless::WrappedInAuths => "holds the .dockerconfigjson layout (registry keys under \
-                                    `auths`) in a .dockercfg, where the kubelet reads `auths` as \
-                                    a registry name: use type kubernetes.io/dockerconfigjson \
-                                    with the key .dockerconfigjson"
-            .into(),
-        Useless::NoKeys => match format {
-            Format::DockerConfigJson => format!("has an empty `auths` in its {key}"),
-            Format::DockerCfg => format!("holds no registry keys in its {key}"),
-        },
-    }
-}
-
-fn unusable(unusable: &Unusable) -> String {
-    match unusable {
-        Unusable::Dropped { key, error, hidden } => {
-            // The character may be part of a password.
-            let why = if *hidden {
-                "its host holds a character that no host may hold".to_owned()
-            } else {
-                error.to_string()
-            };
-            format!("has the registry key {key}, which the kubelet drops because {why}")
-        }
-        Unusable::NoCredentials { key, ignored } => {
-            let fields = if ignored.is_empty() {
-                String::new()
-            } else {
-                format!(" ({} is ignored by the kubelet)", ignored.join(" and "))
-            };
-            format!(
-                "has no credentials the kubelet uses for {key}{fields}: give it `auth`, or \
-                 `username` and `password`"
-            )
-        }
-    }
 }
 
 /// The start of every finding about a secret the settings name for a registry.
@@ -208,36 +119,50 @@ fn entries(registries: &[&Registry]) -> String {
     entries.join(" and ")
 }
 
-/// The command that writes a correct pull secret, the Secret under review. Credentials are
-/// placeholders, always.
-pub(crate) fn fix<K: Kind>(subject: &Subject<'_, K>, name: Option<&str>, fix: &Fix) -> String {
+/// The command that writes a correct pull secret, the Secret under review.
+pub(crate) fn fix<K: Kind>(
+    subject: &Subject<'_, K>,
+    name: Option<&str>,
+    fix: &SecretFix,
+) -> String {
     fix_of("it", subject, name.unwrap_or("<name>"), fix)
 }
 
 /// [`fix`], for a Secret that a message about another object names.
-pub(crate) fn fix_named(subject: &Subject<'_, SecretKind>, name: &str, fix: &Fix) -> String {
+pub(crate) fn fix_named(subject: &Subject<'_, SecretKind>, name: &str, fix: &SecretFix) -> String {
     fix_of(&format!("Secret {name:?}"), subject, name, fix)
 }
 
-fn fix_of<K: Kind>(it: &str, subject: &Subject<'_, K>, name: &str, fix: &Fix) -> String {
-    let namespace = namespace_flag(subject);
+fn fix_of<K: Kind>(it: &str, subject: &Subject<'_, K>, name: &str, fix: &SecretFix) -> String {
     if fix.delete_first {
         return format!(
-            "delete {it} (`kubectl delete secret {name}{namespace}`; its type cannot be \
-             changed), then {}",
-            command("it", name, &namespace, true, &fix.servers)
+            "delete {it} (`{}`; its type cannot be changed), then {}",
+            kubectl::delete_secret(name, subject.namespace),
+            command("it", name, subject.namespace, true, &fix.servers)
         );
     }
-    command(it, name, &namespace, subject.is_create(), &fix.servers)
+    command(
+        it,
+        name,
+        subject.namespace,
+        subject.is_create(),
+        &fix.servers,
+    )
 }
 
 /// `kubectl create secret docker-registry` writes one registry key; a secret for several
 /// registries needs the others added to its .dockerconfigjson.
-fn command(it: &str, name: &str, namespace: &str, create: bool, servers: &[String]) -> String {
+fn command(
+    it: &str,
+    name: &str,
+    namespace: Option<&str>,
+    create: bool,
+    servers: &[String],
+) -> String {
     let (server, others) = match servers {
-        [] => ("<registry>".to_owned(), String::new()),
+        [] => ("<registry>", String::new()),
         [first, rest @ ..] => (
-            server_flag_value(first),
+            first.as_str(),
             if rest.is_empty() {
                 String::new()
             } else {
@@ -248,32 +173,475 @@ fn command(it: &str, name: &str, namespace: &str, create: bool, servers: &[Strin
             },
         ),
     };
-    // An existing Secret: `kubectl create` would refuse to overwrite it.
-    let (verb, apply) = if create {
-        ("write", "")
-    } else {
-        ("replace", " --dry-run=client -o yaml | kubectl apply -f -")
-    };
+    let verb = if create { "write" } else { "replace" };
     format!(
-        "{verb} {it} with `kubectl create secret docker-registry {name} --docker-server={server} \
-         --docker-username=<user> --docker-password=<password>{namespace}{apply}`{others}"
+        "{verb} {it} with `{}`{others}",
+        kubectl::create_pull_secret(name, server, namespace, !create)
     )
 }
 
-/// ` --namespace <ns>` for a kubectl command about the subject, when it has one.
-pub(crate) fn namespace_flag<K: Kind>(subject: &Subject<'_, K>) -> String {
-    subject
-        .namespace
-        .map(|ns| format!(" --namespace {ns}"))
-        .unwrap_or_default()
-}
+#[cfg(test)]
+mod tests {
+    //! The Secret check and its words, through the verdict a request gets.
+    use super::*;
+    use crate::request::Object;
+    use crate::secrets::check;
+    use crate::kubelet::registry::RegistryKey;
+    use crate::secrets::fix::server_for;
+    use crate::settings::Settings;
+    use base64::Engine as _;
+    use rstest::rstest;
 
-/// `--docker-server` for a registry: the key kubectl writes is the value as given, except that
-/// Docker Hub's key must be the one the kubelet falls back to.
-pub(crate) fn server_flag_value(server: &str) -> String {
-    if server == docker_hub::DOMAIN {
-        docker_hub::INDEX_KEY.into()
-    } else {
-        server.to_owned()
+    fn check_secret<'r>(
+        settings: &'r Settings,
+        subject: &'r Subject<'r, SecretKind>,
+        name: Option<&'r str>,
+        secret: &'r Object<'r>,
+        old: Option<&Object<'_>>,
+    ) -> Verdict {
+        check::check_secret(settings, subject, name, secret, old)
+            .map_or_else(Verdict::accept, |review| verdict(&review))
+    }
+
+    const SETTINGS: &str = r#"{"registries":[
+        {"registry":"private.registry.com","pullSecrets":["regcred"]},
+        {"registry":"quay.io/my-org","pullSecrets":["quay-my-org"]},
+        {"registry":"registry.local:5000","pullSecrets":["local-creds"]},
+        {"registry":"docker.io","pullSecrets":["hub"]}]}"#;
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    fn settings(json: &str) -> Settings {
+        Settings::from_json(json.as_bytes()).unwrap()
+    }
+
+    fn dockerconfigjson(auths: &str) -> String {
+        format!(
+            r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{}"}}}}"#,
+            b64(&format!(r#"{{"auths":{auths}}}"#))
+        )
+    }
+
+    fn check_as(name: &str, object_json: &str) -> Verdict {
+        let object: Object = serde_json::from_str(object_json).unwrap();
+        let subject = Subject::for_test(SecretKind, true);
+        check_secret(&settings(SETTINGS), &subject, Some(name), &object, None)
+    }
+
+    fn auth(user_pass: &str) -> String {
+        format!(r#"{{"auth":"{}"}}"#, b64(user_pass))
+    }
+
+    #[rstest]
+    #[case::host("regcred", "private.registry.com")]
+    #[case::scheme("regcred", "https://private.registry.com")]
+    #[case::host_of_a_path_entry("quay-my-org", "quay.io")]
+    #[case::port("local-creds", "registry.local:5000")]
+    #[case::docker_hub("hub", "https://index.docker.io/v1/")]
+    #[case::undeclared("undeclared", "anything.io")]
+    fn aligned_secrets_pass(#[case] name: &str, #[case] key: &str) {
+        let auths = format!(r#"{{"{key}":{}}}"#, auth("u:p"));
+        assert_eq!(check_as(name, &dockerconfigjson(&auths)), Verdict::accept());
+    }
+
+    #[rstest]
+    #[case::kubectl_default(
+        "regcred",
+        "https://index.docker.io/v1/",
+        "--docker-server is left out"
+    )]
+    #[case::port(
+        "local-creds",
+        "registry.local",
+        "the key has no port, the images port 5000"
+    )]
+    #[case::case("regcred", "Private.Registry.com", "differs in case")]
+    #[case::path("quay-my-org", "quay.io/other-org", "does not cover quay.io/my-org")]
+    #[case::registry_1("hub", "registry-1.docker.io", "never uses registry-1.docker.io")]
+    fn misaligned_secrets_name_the_trap(
+        #[case] name: &str,
+        #[case] key: &str,
+        #[case] fragment: &str,
+    ) {
+        let v = check_as(
+            name,
+            &dockerconfigjson(&format!(r#"{{"{key}":{}}}"#, auth("u:p"))),
+        );
+        let m = v.expect_rejected();
+        assert!(
+            m.contains("is declared in the policy settings as a pull secret for"),
+            "{m}"
+        );
+        assert!(m.contains(fragment), "{m}");
+        assert!(m.contains("kubectl create secret docker-registry"), "{m}");
+    }
+
+    #[test]
+    fn the_docker_hub_fix_names_the_key_the_kubelet_falls_back_to() {
+        let v = check_as(
+            "hub",
+            &dockerconfigjson(r#"{"registry-1.docker.io":{"auth":"dTpw"}}"#),
+        );
+        assert!(
+            v.expect_rejected()
+                .contains("--docker-server=https://index.docker.io/v1/")
+        );
+    }
+
+    #[test]
+    fn poison_secrets() {
+        let v = check_as("x", &dockerconfigjson(r#"{"r.io":{"auth":"not base64!"}}"#));
+        let m = v.expect_rejected();
+        assert!(
+            m.contains("cannot be decoded by the kubelet: in its .dockerconfigjson"),
+            "{m}"
+        );
+        assert!(m.contains("public images included"), "{m}");
+        assert!(m.contains("--docker-server=r.io "), "{m}");
+    }
+
+    #[rstest]
+    #[case::empty_auths(dockerconfigjson("{}"), "empty `auths`")]
+    #[case::legacy_layout(
+        format!(
+            r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{}"}}}}"#,
+            b64(r#"{"r.io":{"auth":"dTpw"}}"#)
+        ),
+        "legacy .dockercfg layout"
+    )]
+    #[case::identity_token(
+        dockerconfigjson(r#"{"r.io":{"identitytoken":"t"}}"#),
+        "(identitytoken is ignored by the kubelet)"
+    )]
+    #[case::dockercfg_wrapped(
+        format!(
+            r#"{{"type":"kubernetes.io/dockercfg","data":{{".dockercfg":"{}"}}}}"#,
+            b64(r#"{"auths":{"r.io":{"auth":"dTpw"}}}"#)
+        ),
+        "use type kubernetes.io/dockerconfigjson"
+    )]
+    #[case::dropped_key(
+        dockerconfigjson(r#"{"r.io:abc":{"auth":"dTpw"}}"#),
+        "which the kubelet drops because its port is not a number"
+    )]
+    #[case::empty_content(
+        r#"{"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":""}}"#.into(),
+        "has an empty .dockerconfigjson"
+    )]
+    fn useless_secrets(#[case] object: String, #[case] fragment: &str) {
+        let v = check_as("x", &object);
+        let m = v.expect_rejected();
+        assert!(m.contains(fragment), "{m}");
+    }
+
+    #[test]
+    fn string_data_overrides_data() {
+        let object = format!(
+            r#"{{"type":"kubernetes.io/dockerconfigjson",
+                "data":{{".dockerconfigjson":"{}"}},
+                "stringData":{{".dockerconfigjson":"{{\"auths\":{{\"private.registry.com\":{{\"username\":\"u\",\"password\":\"p\"}}}}}}"}}}}"#,
+            b64(r#"{"auths":{}}"#)
+        );
+        assert!(check_as("regcred", &object).is_allowed());
+    }
+
+    #[test]
+    fn suspicious_secrets_warn() {
+        let auths = format!(
+            r#"{{"private.registry.com":{{"auth":"{}","username":"other","password":"p"}},
+                "http://registry.local:5000":{}}}"#,
+            b64("u:p"),
+            auth("u:p")
+        );
+        let v = check_as("regcred", &dockerconfigjson(&auths));
+        assert!(v.is_allowed(), "{v:?}");
+        let has = |text: &str| v.warnings().iter().any(|w| w.contains(text));
+        assert!(has("they disagree: the kubelet uses `auth`"), "{v:?}");
+        assert!(has("starts with http://"), "{v:?}");
+        let opaque = format!(
+            r#"{{"type":"Opaque","data":{{".dockerconfigjson":"{}"}}}}"#,
+            b64("{}")
+        );
+        let v = check_as("app-config", &opaque);
+        assert!(v.is_allowed());
+        assert!(v.warnings()[0].contains("the kubelet ignores it for image pulls"));
+    }
+
+    #[rstest]
+    #[case::opaque(r#"{"type":"Opaque","data":{"password":"aHVudGVyMg=="}}"#)]
+    #[case::token(r#"{"type":"kubernetes.io/service-account-token","data":{"token":"eHl6"}}"#)]
+    #[case::no_type(r#"{"data":{"x":"eHl6"}}"#)]
+    fn other_secrets_pass_untouched(#[case] object: &str) {
+        assert_eq!(check_as("app-config", object), Verdict::accept());
+    }
+
+    #[test]
+    fn a_declared_secret_of_another_type() {
+        // What `kubectl create secret generic --from-file=.dockerconfigjson=...` writes.
+        let opaque = format!(
+            r#"{{"type":"Opaque","data":{{".dockerconfigjson":"{}"}}}}"#,
+            b64(&format!(
+                r#"{{"auths":{{"private.registry.com":{}}}}}"#,
+                auth("u:p")
+            ))
+        );
+        let m = check_as("regcred", &opaque).expect_rejected().to_owned();
+        assert!(m.contains("is declared in the policy settings as a pull secret for private.registry.com, but is of type Opaque: the kubelet reads .dockerconfigjson only from a Secret of type kubernetes.io/dockerconfigjson"), "{m}");
+        assert!(m.contains("write it with `kubectl create secret docker-registry regcred --docker-server=private.registry.com"), "{m}");
+        // On UPDATE the type cannot change: the fix deletes first.
+        let object: Object = serde_json::from_str(&opaque).unwrap();
+        let old: Object = serde_json::from_str(r#"{"type":"Opaque"}"#).unwrap();
+        let subject = Subject::for_test(SecretKind, false);
+        let v = check_secret(
+            &settings(SETTINGS),
+            &subject,
+            Some("regcred"),
+            &object,
+            Some(&old),
+        );
+        let m = v.expect_rejected();
+        assert!(m.contains("delete it (`kubectl delete secret regcred -n team-a`; its type cannot be changed), then write it with `kubectl create secret docker-registry regcred"), "{m}");
+        // Without a pull-secret key it may be an unrelated Secret of the same name elsewhere.
+        let v = check_as(
+            "regcred",
+            r#"{"type":"kubernetes.io/basic-auth","data":{"password":"eHl6"}}"#,
+        );
+        assert!(v.is_allowed());
+        assert!(v.warnings()[0].contains("is of type kubernetes.io/basic-auth: Pods that name it in imagePullSecrets get no credentials from it"), "{v:?}");
+    }
+
+    #[rstest]
+    fn unusable_keys_beside_working_ones_only_warn(
+        #[values(
+            r#""other.io":{}"#,
+            r#""acr.io":{"identitytoken":"t"}"#,
+            r#""registry.io:abc":{"auth":"dTpw"}"#
+        )]
+        extra: &str,
+        #[values("regcred", "undeclared")] name: &str,
+    ) {
+        let auths = format!(r#"{{"private.registry.com":{},{extra}}}"#, auth("u:p"));
+        let v = check_as(name, &dockerconfigjson(&auths));
+        assert!(v.is_allowed(), "{v:?}");
+        assert_eq!(v.warnings().len(), 1, "{v:?}");
+    }
+
+    #[test]
+    fn an_unusable_key_that_is_all_a_declared_registry_has_fails_it() {
+        // ... but when the only key for the declared registry is unusable, the secret fails it.
+        let auths = format!(
+            r#"{{"private.registry.com":{{"identitytoken":"t"}},"other.io":{}}}"#,
+            auth("u:p")
+        );
+        let m = check_as("regcred", &dockerconfigjson(&auths))
+            .expect_rejected()
+            .to_owned();
+        assert!(m.contains(r#"has no credentials the kubelet uses for "private.registry.com" (identitytoken is ignored by the kubelet)"#), "{m}");
+        assert!(m.contains("--docker-server=private.registry.com"), "{m}");
+        assert!(check_as("undeclared", &dockerconfigjson(&auths)).is_allowed());
+    }
+
+    #[test]
+    fn glob_and_path_entries() {
+        let s = settings(
+            r#"{"registries":[
+            {"registry":"*.azurecr.io","pullSecrets":["acr-creds"]},
+            {"registry":"private.registry.com","pullSecrets":["regcred"]}]}"#,
+        );
+        let check = |name: &str, auths: &str| {
+            let json = dockerconfigjson(auths);
+            let object: Object = serde_json::from_str(&json).unwrap();
+            check_secret(
+                &s,
+                &Subject::for_test(SecretKind, true),
+                Some(name),
+                &object,
+                None,
+            )
+        };
+        // A secret for one registry of a glob entry does its job, without a warning.
+        let v = check(
+            "acr-creds",
+            &format!(r#"{{"myreg.azurecr.io":{}}}"#, auth("u:p")),
+        );
+        assert_eq!(v, Verdict::accept());
+        // A miss names no glob as the server: that key would serve every ACR registry.
+        let v = check("acr-creds", &format!(r#"{{"azurecr.io":{}}}"#, auth("u:p")));
+        let m = v.expect_rejected();
+        assert!(
+            m.contains("--docker-server=<the registry matching *.azurecr.io>"),
+            "{m}"
+        );
+        assert!(
+            m.contains(
+                "`*` stands for exactly one DNS label, so *.azurecr.io does not match azurecr.io"
+            ),
+            "{m}"
+        );
+        // A key for part of a literal entry works for that part, with a warning.
+        let v = check(
+            "regcred",
+            &format!(r#"{{"private.registry.com/team":{}}}"#, auth("u:p")),
+        );
+        assert!(v.is_allowed());
+        assert!(
+            v.warnings()[0]
+                .contains(r#"its registry key "private.registry.com/team" serves only part of it"#),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_docker_io_key_shadows_the_docker_hub_fallback() {
+        // The kubelet finds the docker.io key for docker.io images, uses its empty credentials,
+        // and never falls back to the index key.
+        let auths = format!(
+            r#"{{"docker.io":{{"email":"x"}},"https://index.docker.io/v1/":{}}}"#,
+            auth("u:p")
+        );
+        let m = check_as("hub", &dockerconfigjson(&auths))
+            .expect_rejected()
+            .to_owned();
+        assert!(
+            m.contains(r#"has no credentials the kubelet uses for "docker.io""#),
+            "{m}"
+        );
+        let auths = format!(r#"{{"https://index.docker.io/v1/":{}}}"#, auth("u:p"));
+        assert!(check_as("hub", &dockerconfigjson(&auths)).is_allowed());
+    }
+
+    #[rstest]
+    #[case::escaped_at("robot:S3crtPw%40private.registry.com", "S3crtPw")]
+    #[case::slash_before_at("robot:S3^crtPw/x@private.registry.com", "^")]
+    fn keys_that_may_hold_credentials_show_none(#[case] key: &str, #[case] hidden: &str) {
+        let auths = format!(r#"{{"{key}":{}}}"#, auth("u:p"));
+        let v = check_as("undeclared", &dockerconfigjson(&auths));
+        let text = format!("{:?} {:?}", v.message(), v.warnings());
+        assert!(!text.contains(hidden) && !text.contains("robot"), "{text}");
+    }
+
+    #[test]
+    fn an_unchanged_update_of_a_declared_secret_of_another_type_passes() {
+        let opaque = format!(
+            r#"{{"type":"Opaque","data":{{".dockerconfigjson":"{}"}}}}"#,
+            b64("{}")
+        );
+        let (new, old): (Object, Object) = (
+            serde_json::from_str(&opaque).unwrap(),
+            serde_json::from_str(&opaque).unwrap(),
+        );
+        let subject = Subject::for_test(SecretKind, false);
+        let v = check_secret(
+            &settings(SETTINGS),
+            &subject,
+            Some("regcred"),
+            &new,
+            Some(&old),
+        );
+        assert_eq!(v, Verdict::accept());
+    }
+
+    #[test]
+    fn the_poison_fix_names_the_declared_registry() {
+        let auths = format!(
+            r#"{{"private.registry.com":{},"other.io":{{"auth":"bad!"}}}}"#,
+            auth("u:p")
+        );
+        let m = check_as("regcred", &dockerconfigjson(&auths))
+            .expect_rejected()
+            .to_owned();
+        assert!(m.contains("--docker-server=private.registry.com"), "{m}");
+        assert!(!m.contains("--docker-server=other.io"), "{m}");
+        let m = check_as("undeclared", &dockerconfigjson(&auths))
+            .expect_rejected()
+            .to_owned();
+        assert!(m.contains("--docker-server=other.io"), "{m}");
+    }
+
+    #[test]
+    fn updates_that_keep_the_content_pass() {
+        let (bad_json, other_json) = (dockerconfigjson("{}"), dockerconfigjson(r#"{"a":{}}"#));
+        let bad: Object = serde_json::from_str(&bad_json).unwrap();
+        let old: Object = serde_json::from_str(&bad_json).unwrap();
+        let subject = Subject::for_test(SecretKind, false);
+        let s = settings(SETTINGS);
+        assert!(check_secret(&s, &subject, Some("x"), &bad, Some(&old)).is_allowed());
+        let other: Object = serde_json::from_str(&other_json).unwrap();
+        assert!(!check_secret(&s, &subject, Some("x"), &bad, Some(&other)).is_allowed());
+    }
+
+    #[test]
+    fn a_secret_declared_for_two_registries_must_serve_both() {
+        let s = settings(
+            r#"{"registries":[{"registry":"a.example.com","pullSecrets":["shared"]},
+                {"registry":"b.example.com","pullSecrets":["shared"]}]}"#,
+        );
+        let json = dockerconfigjson(&format!(r#"{{"a.example.com":{}}}"#, auth("u:p")));
+        let object: Object = serde_json::from_str(&json).unwrap();
+        let subject = Subject::for_test(SecretKind, true);
+        let v = check_secret(&s, &subject, Some("shared"), &object, None);
+        let m = v.expect_rejected();
+        assert!(m.contains("pull secret for b.example.com"), "{m}");
+        assert!(!m.contains("pull secret for a.example.com"), "{m}");
+        assert!(m.contains("--docker-server=b.example.com"), "{m}");
+        let json = dockerconfigjson("{}");
+        let object: Object = serde_json::from_str(&json).unwrap();
+        let v = check_secret(&s, &subject, Some("shared"), &object, None);
+        assert!(
+            v.expect_rejected()
+                .contains("then add keys for b.example.com")
+        );
+    }
+
+    #[test]
+    fn the_check_can_be_switched_off() {
+        let s = settings(r#"{"validateSecrets":false}"#);
+        let bad_json = dockerconfigjson("{}");
+        let bad: Object = serde_json::from_str(&bad_json).unwrap();
+        let subject = Subject::for_test(SecretKind, true);
+        assert!(check_secret(&s, &subject, Some("x"), &bad, None).is_allowed());
+    }
+
+    proptest::proptest! {
+        /// The key a fix writes (`--docker-server`, as `kubectl create secret docker-registry`
+        /// stores it) always serves the settings entry it was written for: every image the
+        /// entry covers gets its credentials.
+        #[test]
+        fn a_fixs_key_serves_its_registry(
+            labels in proptest::collection::vec("[a-z0-9]{1,6}", 1..4),
+            port in proptest::option::of(1u16..),
+            path in proptest::collection::vec("[a-z0-9]{1,5}", 0..3),
+            hub in proptest::bool::ANY,
+            repository in "[a-z0-9]{1,5}",
+        ) {
+            let host = if hub && port.is_none() { "docker.io".to_owned() } else { labels.join(".") };
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let path: String = path.iter().map(|s| format!("/{s}")).collect();
+            let entry = format!("{host}{port}{path}");
+            let s = settings(&format!(r#"{{"registries":[{{"registry":"{entry}","pullSecrets":["x"]}}]}}"#));
+            let registry = s.registries_served_by("x").next().unwrap();
+            let server = kubectl::server_flag(&server_for(registry)).to_owned();
+            let key = RegistryKey::parse(&server).unwrap();
+            proptest::prop_assert!(key.serves_all_of(registry.entry()), "{server} for {entry}");
+            // A single-label host is a Docker Hub namespace to the runtimes; give images a dot.
+            let image = format!("{}/{repository}", registry.entry());
+            if let Ok(image) = crate::kubelet::reference::ImageRef::parse(&image) {
+                prop_assume_covered(registry, &image)?;
+                let served = key.kubelet_matches(&image)
+                    || (key.is_docker_hub_index()
+                        && crate::kubelet::registry::is_default_registry_match(image.domain()));
+                proptest::prop_assert!(served, "{server} for {image}");
+            }
+        }
+    }
+
+    fn prop_assume_covered(
+        registry: &Registry,
+        image: &crate::kubelet::reference::ImageRef<'_>,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        proptest::prop_assume!(registry.entry().covers(image));
+        Ok(())
     }
 }

@@ -4,159 +4,26 @@
 //! the ServiceAccount come in through a [`Cluster`] (on the page, the objects its user pasted),
 //! and the rules are the policy's, not copies.
 
+mod chain;
+mod explanation;
+mod plan;
 mod words;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+pub use explanation::{
+    ContainerChain, ContainerVerdict, Explanation, FixCommand, KeyHeld, KeyMiss, KeyRef,
+    PolicyVerdict, Prevention, PullSecretsUsed, SecretHeld, SecretState,
+};
 
 use crate::cluster::pull_secrets::{Lookups, Source};
 use crate::cluster::{Cluster, LookupError};
 use crate::kubelet::keyring::State;
 use crate::kubelet::reference::ImageRef;
-use crate::pods::check::Problem;
-
+use crate::pods::check::{At, PodProblem, review_pod_spec};
 use crate::request::{Object, WorkloadKind};
 use crate::settings::Settings;
 use crate::verdict::{Kind, Subject};
-
-/// One workload, explained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Explanation {
-    /// `Kind/name`, as `kubectl` names it.
-    pub object: String,
-    pub kind: String,
-    pub name: String,
-    pub namespace: String,
-    pub pull_secrets: PullSecretsUsed,
-    /// The pull secrets the Pods use, each once, as the kubelet finds them.
-    pub secrets: Vec<SecretHeld>,
-    /// In the order the kubelet starts them.
-    pub containers: Vec<ContainerChain>,
-    /// The policy's verdict on the workload, when settings were given.
-    pub policy: Option<PolicyVerdict>,
-    /// Commands that fix what is wrong, in the order to run them.
-    pub fixes: Vec<FixCommand>,
-    /// What no admission check can see, when every check passes.
-    pub remaining: Option<String>,
-}
-
-/// Which pull secrets the Pods use, and where that list comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PullSecretsUsed {
-    pub names: Vec<String>,
-    /// The ServiceAccount they come from, when the pod spec lists none of its own.
-    pub service_account: Option<String>,
-    /// Why these: the pod spec's own list, or its ServiceAccount's.
-    pub source: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretHeld {
-    pub name: String,
-    pub state: SecretState,
-    /// What is wrong with it, in the policy's words.
-    pub finding: Option<String>,
-    /// Its registry keys (never what they hold).
-    pub keys: Vec<KeyHeld>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SecretState {
-    /// The kubelet reads registry keys from it.
-    Usable,
-    /// Not among the objects given (not in the namespace, to the kubelet).
-    Missing,
-    /// Of a type or shape the kubelet ignores.
-    Ignored,
-    /// The kubelet cannot decode it, and fails every pull of the Pod.
-    Poison,
-    /// It could not be read.
-    Unreadable,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KeyHeld {
-    /// The key as written, any user name and password cut out.
-    pub key: String,
-    /// `host[:port][/path]`, as the kubelet matches it; `None` when it drops the key.
-    pub reads_as: Option<String>,
-    /// A user name or password comes with it.
-    pub credentials: bool,
-    /// Why the kubelet drops it, if it does.
-    pub dropped: Option<String>,
-}
-
-/// The kubelet's chain for one container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContainerChain {
-    /// `container`, `init container` or `ephemeral container`.
-    pub role: String,
-    pub name: String,
-    /// As written.
-    pub image: String,
-    /// Normalised as the runtimes do: the registry host, and the repository.
-    pub registry: Option<String>,
-    pub repository: Option<String>,
-    /// Why the runtimes cannot parse the image, if they cannot.
-    pub invalid: Option<String>,
-    /// The key whose credentials the kubelet sends first.
-    pub sends: Option<KeyRef>,
-    /// When it sends none for an image that may need them: the Secret the fixes make serve it.
-    pub fixed_by: Option<String>,
-    /// The keys of the Pods' pull secrets that do not serve the image, and why.
-    pub misses: Vec<KeyMiss>,
-    pub verdict: ContainerVerdict,
-    /// The finding, in the policy's words.
-    pub finding: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KeyRef {
-    pub secret: String,
-    pub key: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KeyMiss {
-    pub secret: String,
-    pub key: String,
-    pub why: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ContainerVerdict {
-    /// The kubelet sends credentials for the image.
-    SendsCredentials,
-    /// It sends none: fine only for a public image.
-    NoCredentials,
-    /// The pull fails whatever the registry says: an invalid image, a poison, missing or
-    /// unreadable pull secret, or a rejection by the policy's settings.
-    Fails,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyVerdict {
-    pub allowed: bool,
-    pub message: Option<String>,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FixCommand {
-    /// What the command does.
-    pub what: String,
-    pub command: String,
-}
 
 /// The kind of an object, as written in it.
 #[derive(Deserialize)]
@@ -225,7 +92,7 @@ pub fn explain(
         crate::pods::check::review_pod_spec(settings_used, &subject, spec, None, Some(&lookups));
     let policy_review = settings.map(|s| {
         let lookups = s.cluster_lookups().then_some(&lookups);
-        crate::pods::check::review_pod_spec(s, &subject, spec, None, lookups)
+        review_pod_spec(s, &subject, spec, None, lookups)
     });
     let secrets = held(&lookups, &review);
     let poisoned = secrets.iter().find(|s| s.state == SecretState::Poison);
@@ -241,6 +108,8 @@ pub fn explain(
     };
 
     let mut containers = Vec::new();
+    // Per container, the same misses as data: the plan reads these, never the words.
+    let mut misses: Vec<Vec<chain::Miss>> = Vec::new();
     for (role, container) in spec.all_containers() {
         let Some(image) = container.image.as_deref().filter(|i| !i.is_empty()) else {
             continue;
@@ -272,8 +141,8 @@ pub fn explain(
                 chain.finding = crate::pods::words::problem(
                     settings_used,
                     &review,
-                    &Problem::InvalidImage {
-                        at: crate::pods::check::At {
+                    &PodProblem::InvalidImage {
+                        at: At {
                             role,
                             container: &container.name,
                             image,
@@ -282,6 +151,7 @@ pub fn explain(
                     },
                 );
                 containers.push(chain);
+                misses.push(Vec::new());
                 continue;
             }
         };
@@ -293,7 +163,16 @@ pub fn explain(
             secret: lookups.keyring.secrets[m.secret].name.clone(),
             key: m.held.shown.to_string(),
         });
-        chain.misses = words::misses(&lookups, &matches, &reference);
+        let missed = chain::misses(&lookups, &matches, &reference);
+        chain.misses = missed
+            .iter()
+            .map(|m| KeyMiss {
+                secret: m.secret.clone(),
+                key: m.key.clone(),
+                why: words::miss(&m.why),
+            })
+            .collect();
+        misses.push(missed);
         (chain.verdict, chain.finding) = if let Some(poisoned) = poisoned {
             (
                 ContainerVerdict::Fails,
@@ -323,18 +202,48 @@ pub fn explain(
     }
 
     let policy = policy_review.as_ref().map(|r| {
-        let verdict = r.verdict(settings_used);
+        let verdict = crate::pods::words::verdict(settings_used, r);
         PolicyVerdict {
             allowed: verdict.is_allowed(),
             message: verdict.message().map(str::to_owned),
             warnings: verdict.warnings().to_vec(),
         }
     });
-    let mut explanation = Explanation {
+    let plan = plan::plan(
+        kind,
+        settings,
+        &lookups,
+        &secrets
+            .iter()
+            .map(|s| plan::Secret {
+                name: &s.name,
+                state: s.state,
+            })
+            .collect::<Vec<_>>(),
+        &containers
+            .iter()
+            .zip(&misses)
+            .map(|(c, misses)| plan::Container {
+                registry: c.registry.as_deref(),
+                repository: c.repository.as_deref(),
+                invalid: c.invalid.is_some(),
+                verdict: c.verdict,
+                sends: c.sends.as_ref().map(|k| k.secret.as_str()),
+                misses,
+            })
+            .collect::<Vec<_>>(),
+    );
+    for container in &mut containers {
+        container.fixed_by = plan
+            .serving
+            .iter()
+            .find(|(domain, _)| container.registry.as_ref() == Some(domain))
+            .map(|(_, secret)| secret.clone());
+    }
+    let remaining = words::remaining(&containers, plan.lacking);
+    Ok(Explanation {
         object: format!("{}/{name}", kind.name()),
         kind: kind.name().to_owned(),
-        name,
-        namespace,
         pull_secrets: PullSecretsUsed {
             names: lookups
                 .keyring
@@ -351,58 +260,20 @@ pub fn explain(
         secrets,
         containers,
         policy,
-        fixes: Vec::new(),
-        remaining: None,
-    };
-    let fixes = words::fixes(kind, settings, &lookups, &explanation);
-    for container in &mut explanation.containers {
-        container.fixed_by = fixes
-            .serving
+        fixes: plan
+            .fixes
             .iter()
-            .find(|(domain, _)| container.registry.as_ref() == Some(domain))
-            .map(|(_, secret)| secret.clone());
-    }
-    explanation.fixes = fixes.commands;
-    explanation.remaining = words::remaining(&explanation);
-    Ok(explanation)
+            .map(|fix| words::fix_command(fix, kind, &name, &namespace))
+            .collect(),
+        remaining,
+        name,
+        namespace,
+    })
 }
 
-/// The policy that would have caught the workloads' mistakes at admission, generated from
-/// what they pull and the pull secrets that serve (or should serve) them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Prevention {
-    /// The policy settings, as YAML.
-    pub settings: String,
-    /// A `ClusterAdmissionPolicy` with those settings, as YAML.
-    pub policy: String,
-}
-
-/// [`Prevention`] for `explanations`.
+/// [`Prevention`] for `explanations`: the policy that would have caught their mistakes.
 pub fn prevention(explanations: &[Explanation]) -> Prevention {
-    let mut registries: Vec<(String, Vec<String>)> = Vec::new();
-    for explanation in explanations {
-        for container in &explanation.containers {
-            let (Some(domain), Some(repository)) = (&container.registry, &container.repository)
-            else {
-                continue;
-            };
-            let Some(entry) = words::registry_entry(domain, repository) else {
-                continue;
-            };
-            let secret = match (&container.sends, &container.fixed_by) {
-                (Some(sent), _) => sent.secret.clone(),
-                (None, Some(secret)) => secret.clone(),
-                (None, None) => continue,
-            };
-            match registries.iter_mut().find(|(e, _)| *e == entry) {
-                Some((_, secrets)) if !secrets.contains(&secret) => secrets.push(secret),
-                Some(_) => {}
-                None => registries.push((entry, vec![secret])),
-            }
-        }
-    }
-    let settings = words::settings_yaml(&registries);
+    let settings = words::settings_yaml(&plan::prevention(explanations));
     Prevention {
         policy: words::policy_yaml(&settings),
         settings,

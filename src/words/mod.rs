@@ -5,7 +5,9 @@
 //! registry keys as [`ShownKey`](crate::kubelet::dockerconfig::ShownKey)s, field names,
 //! Secret names and registries, never values.
 
+pub(crate) mod kubectl;
 pub(crate) mod near_miss;
+pub(crate) mod pull_secret;
 
 /// `a, b, c`.
 pub(crate) fn list(names: &[impl AsRef<str>]) -> String {
