@@ -7,8 +7,13 @@
 
 SHELL := /bin/bash
 TARGET := wasm32-wasip1
-POLICY_BUILD := target/$(TARGET)/release/image_pull_secrets_policy.wasm
-FLOOR_BUILD := target/$(TARGET)/release/floor_guest.wasm
+# Where cargo writes, as cargo itself says: CARGO_TARGET_DIR or a `build.target-dir` of the
+# user's cargo config moves it out of ./target.
+CARGO_TARGET := $(shell cargo metadata --format-version 1 --no-deps 2>/dev/null | \
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)
+CARGO_TARGET := $(or $(CARGO_TARGET),target)
+POLICY_BUILD := $(CARGO_TARGET)/$(TARGET)/release/image_pull_secrets_policy.wasm
+FLOOR_BUILD := $(CARGO_TARGET)/$(TARGET)/release/floor_guest.wasm
 # The runner embeds wasmtime: it gets its own target dir so policy builds never wait on it.
 RUNNER_DIR := target/runner
 RUNNER := $(RUNNER_DIR)/runner/policy-runner
@@ -160,7 +165,7 @@ clean:
 # ---- The troubleshooter page (web/): the same library, for wasm32-unknown-unknown ------------
 
 WEB_TARGET := wasm32-unknown-unknown
-WEB_BUILD := target/$(WEB_TARGET)/release/image_pull_secrets_web.wasm
+WEB_BUILD := $(CARGO_TARGET)/$(WEB_TARGET)/release/image_pull_secrets_web.wasm
 WEB_SOURCES := $(SOURCES) $(shell find web/src -name '*.rs') web/Cargo.toml web/tools/wasm.py
 WEB_STATIC := $(patsubst web/static/%,web/dist/%,$(wildcard web/static/*))
 # The CLI must be the version the crate pins: they agree on the schema of the module's custom

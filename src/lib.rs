@@ -1,18 +1,23 @@
 //! A Kubewarden policy that rejects Pods and workload templates whose images come from a
 //! private registry without an `imagePullSecrets` entry that serves that registry, and pull
-//! secrets the kubelet cannot use.
+//! secrets the kubelet cannot use; and the troubleshooter that explains a workload that
+//! already fails to pull, with the same rules.
 //!
-//! Data flows one way: the admission request (`workload`) gives pod specs; their images are
-//! parsed as the container runtimes parse them (`reference`) and matched against the
-//! configured registries as the kubelet matches credential keys (`registry`, `glob`); the
-//! checks (`pod_check`) turn that into findings, which `render` words into a [`Verdict`]. Pull
-//! secrets take the same road: their content is read and decoded as the kubelet decodes it
-//! (`pull_secret`, `dockerconfig`) and their keys matched with the same code
-//! (`secret_check`). `review` ties it together for one request, and `entry` speaks
-//! Kubewarden's JSON.
+//! Data flows one way: the admission request (`request`) gives a pod spec or a Secret; the
+//! kubelet's and the runtimes' rules (`kubelet`: image references, registry keys, the pull
+//! secret decoder, the keyring) say what the kubelet would do with it; each feature's check
+//! (`pods`, `secrets`) turns that into findings, as data, with the Secrets and ServiceAccounts
+//! it references read through [`Cluster`] when `clusterLookups` is on; `review` picks the
+//! check, has the findings worded (each feature's `words`, and the shared phrases of `words`)
+//! or fixed (`pods::fix`), and answers with a verdict that `kubewarden` writes as Kubewarden's
+//! JSON. The troubleshooter (`troubleshooter`) reads the same findings and plans its fixes as
+//! data before it words them.
 //!
-//! The checks are pure: no waPC and no host call below `entry`. What front ends may use is
-//! what this file exports; the wasm shell at the bottom only registers the waPC functions.
+//! The library is pure: it reads no clock, no environment and no network. The cluster comes
+//! in through [`Cluster`], which the waPC shell at the bottom of this file answers with
+//! Kubewarden's host calls (`cluster::host`), and tests and the page with objects they hold.
+
+#![warn(missing_docs)]
 
 mod cluster;
 #[cfg(any(test, fuzzing))]
@@ -31,13 +36,13 @@ mod words;
 
 pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
 pub use kubewarden::{validate, validate_settings};
+pub use request::WorkloadKind;
 pub use settings::Settings;
 pub use troubleshooter::{
     ContainerChain, ContainerVerdict, Explanation, FixCommand, KeyHeld, KeyMiss, KeyRef,
     PolicyVerdict, Prevention, PullSecretsUsed, SecretHeld, SecretState, explain, prevention,
     workload_kind,
 };
-pub use verdict::{ChangedObject, Verdict};
 
 /// The policy module's waPC shell: `wasm32-wasip1` only, so that other wasm front ends (the
 /// troubleshooter page) link the checks without waPC's imports.

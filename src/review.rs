@@ -16,7 +16,7 @@ use crate::pods::{self, fix};
 use crate::request::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
 use crate::secrets::{self, check::check_secret};
 use crate::settings::Settings;
-use crate::verdict::{ChangedObject, Kind, SecretKind, Subject, Verdict};
+use crate::verdict::{ChangedObject, SecretKind, Subject, Verdict};
 
 /// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`.
 pub(crate) fn review(payload: &[u8], cluster: &dyn Cluster) -> Verdict {

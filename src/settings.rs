@@ -92,28 +92,18 @@ impl TryFrom<String> for TemplatesWithoutPullSecrets {
     }
 }
 
-/// The settings as written by the user (camelCase, unknown fields refused).
+/// The settings as written by the user (camelCase, unknown fields refused); a field left out
+/// takes its value from [`RawSettings::default`], the one place the defaults are written.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub(crate) struct RawSettings {
-    #[serde(default)]
     registries: Vec<RawRegistry>,
-    #[serde(default)]
     unlisted_registries: UnlistedRegistries,
-    #[serde(default)]
     templates_without_pull_secrets: TemplatesWithoutPullSecrets,
-    #[serde(default = "yes")]
     validate_secrets: bool,
-    #[serde(default)]
     cluster_lookups: bool,
-    #[serde(default)]
     missing_pull_secrets: MissingPullSecrets,
-    #[serde(default)]
     add_missing_pull_secrets: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -214,14 +204,10 @@ pub struct Settings {
 impl Settings {
     /// The settings of a policy given none: every registry is public.
     pub fn none() -> Settings {
-        Settings {
-            registries: Vec::new(),
-            unlisted_registries: UnlistedRegistries::default(),
-            templates_without_pull_secrets: TemplatesWithoutPullSecrets::default(),
-            validate_secrets: true,
-            cluster_lookups: false,
-            missing_pull_secrets: MissingPullSecrets::default(),
-            add_missing_pull_secrets: false,
+        match Settings::try_from(RawSettings::default()) {
+            Ok(settings) => settings,
+            // The defaults list no registry, and nothing else can fail to validate.
+            Err(_) => unreachable!("the default settings are valid"),
         }
     }
 

@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 /// The outcome of a check: accepted (as it is, or with the object changed) or rejected, with
 /// non-blocking warnings either way.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Accept {
         warnings: Vec<String>,
     },
@@ -37,12 +37,12 @@ impl Verdict {
         }
     }
 
-    pub fn is_allowed(&self) -> bool {
+    pub(crate) fn is_allowed(&self) -> bool {
         !matches!(self, Verdict::Reject { .. })
     }
 
     /// The rejection message, when rejected.
-    pub fn message(&self) -> Option<&str> {
+    pub(crate) fn message(&self) -> Option<&str> {
         match self {
             Verdict::Reject { message, .. } => Some(message),
             Verdict::Accept { .. } | Verdict::Mutate { .. } => None,
@@ -50,7 +50,7 @@ impl Verdict {
     }
 
     /// The changed object, when the verdict changes it.
-    pub fn mutated_object(&self) -> Option<&ChangedObject> {
+    pub(crate) fn mutated_object(&self) -> Option<&ChangedObject> {
         match self {
             Verdict::Mutate { object, .. } => Some(object),
             Verdict::Accept { .. } | Verdict::Reject { .. } => None,
@@ -65,7 +65,7 @@ impl Verdict {
             .unwrap_or_else(|| panic!("expected a rejection: {self:?}"))
     }
 
-    pub fn warnings(&self) -> &[String] {
+    pub(crate) fn warnings(&self) -> &[String] {
         match self {
             Verdict::Accept { warnings }
             | Verdict::Mutate { warnings, .. }
@@ -76,7 +76,7 @@ impl Verdict {
 
 /// A whole object, changed by a fix, as JSON text.
 #[derive(Debug, Clone)]
-pub struct ChangedObject(Box<RawValue>);
+pub(crate) struct ChangedObject(Box<RawValue>);
 
 impl ChangedObject {
     /// `None` when `json` is not valid JSON.
@@ -84,7 +84,7 @@ impl ChangedObject {
         RawValue::from_string(json).ok().map(ChangedObject)
     }
 
-    pub fn json(&self) -> &str {
+    pub(crate) fn json(&self) -> &str {
         self.0.get()
     }
 

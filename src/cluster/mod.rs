@@ -12,15 +12,19 @@ use std::fmt;
 /// The kinds of object the policy reads. Both are core `v1`, namespaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
+    /// A core `v1` Secret: a pull secret.
     Secret,
+    /// A core `v1` ServiceAccount: the pull secrets a template's Pods inherit.
     ServiceAccount,
 }
 
 impl Resource {
+    /// `v1`.
     pub fn api_version(self) -> &'static str {
         "v1"
     }
 
+    /// `Secret` or `ServiceAccount`.
     pub fn kind(self) -> &'static str {
         match self {
             Resource::Secret => "Secret",
@@ -88,6 +92,7 @@ pub struct Objects {
 }
 
 impl Objects {
+    /// No objects.
     pub fn new() -> Objects {
         Objects::default()
     }

@@ -907,9 +907,7 @@ mod tests {
                 "{m}"
             );
             assert!(
-                m.contains(
-                    r#"delete Secret "opaque" (`kubectl delete secret opaque -n team-a`"#
-                ),
+                m.contains(r#"delete Secret "opaque" (`kubectl delete secret opaque -n team-a`"#),
                 "{m}"
             );
             assert!(v.warnings()[0].contains(r#"Secret "opaque" in namespace "team-a" holds .dockerconfigjson but is of type Opaque"#), "{v:?}");

@@ -191,9 +191,11 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// The kinds whose pod specs the policy checks.
+/// The kinds whose pod specs the policy checks: a Pod, and the seven kinds that hold a pod
+/// template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WorkloadKind {
+#[allow(missing_docs)]
+pub enum WorkloadKind {
     Pod,
     ReplicationController,
     Deployment,
@@ -205,6 +207,38 @@ pub(crate) enum WorkloadKind {
 }
 
 impl WorkloadKind {
+    /// Every kind, in the order messages list them.
+    pub const ALL: [WorkloadKind; 8] = [
+        WorkloadKind::Pod,
+        WorkloadKind::Deployment,
+        WorkloadKind::StatefulSet,
+        WorkloadKind::DaemonSet,
+        WorkloadKind::Job,
+        WorkloadKind::CronJob,
+        WorkloadKind::ReplicaSet,
+        WorkloadKind::ReplicationController,
+    ];
+
+    /// The kind as Kubernetes spells it: `Deployment`.
+    pub fn name(self) -> &'static str {
+        Kind::name(self)
+    }
+
+    /// `Pod, Deployment, ... or ReplicationController`: the kinds the policy checks, in prose,
+    /// with `Pod` left out when `pods` is false (the seven kinds that hold a pod template).
+    pub fn in_prose(pods: bool) -> String {
+        let names: Vec<&str> = WorkloadKind::ALL
+            .iter()
+            .filter(|k| pods || k.is_template())
+            .map(|k| k.name())
+            .collect();
+        match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+
     /// The kind of a request, by API group and kind: a custom resource that happens to be
     /// called `Deployment` is not one.
     pub(crate) fn from_group_kind(group: &str, kind: &str) -> Option<WorkloadKind> {
@@ -245,6 +279,12 @@ impl WorkloadKind {
             WorkloadKind::CronJob => template_spec(spec.job_template.as_ref()?.spec.as_ref()?),
             _ => template_spec(spec),
         }
+    }
+}
+
+impl serde::Serialize for WorkloadKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 

@@ -184,9 +184,9 @@ fn command(
 mod tests {
     //! The Secret check and its words, through the verdict a request gets.
     use super::*;
+    use crate::kubelet::registry::RegistryKey;
     use crate::request::Object;
     use crate::secrets::check;
-    use crate::kubelet::registry::RegistryKey;
     use crate::secrets::fix::server_for;
     use crate::settings::Settings;
     use base64::Engine as _;

@@ -4,15 +4,21 @@
 
 use serde::Serialize;
 
+use crate::request::WorkloadKind;
+
 /// One workload, explained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
     /// `Kind/name`, as `kubectl` names it.
     pub object: String,
-    pub kind: String,
+    /// The workload's kind.
+    pub kind: WorkloadKind,
+    /// `metadata.name`.
     pub name: String,
+    /// `metadata.namespace` (`default` when it names none).
     pub namespace: String,
+    /// Which pull secrets the Pods use.
     pub pull_secrets: PullSecretsUsed,
     /// The pull secrets the Pods use, each once, as the kubelet finds them.
     pub secrets: Vec<SecretHeld>,
@@ -30,6 +36,7 @@ pub struct Explanation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PullSecretsUsed {
+    /// The Secrets' names, in the order listed.
     pub names: Vec<String>,
     /// The ServiceAccount they come from, when the pod spec lists none of its own.
     pub service_account: Option<String>,
@@ -37,10 +44,13 @@ pub struct PullSecretsUsed {
     pub source: String,
 }
 
+/// A pull secret the Pods use, as the kubelet finds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretHeld {
+    /// The Secret's name.
     pub name: String,
+    /// What the kubelet makes of it.
     pub state: SecretState,
     /// What is wrong with it, in the policy's words.
     pub finding: Option<String>,
@@ -48,6 +58,7 @@ pub struct SecretHeld {
     pub keys: Vec<KeyHeld>,
 }
 
+/// What the kubelet makes of a pull secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SecretState {
@@ -63,6 +74,7 @@ pub enum SecretState {
     Unreadable,
 }
 
+/// A registry key of a pull secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyHeld {
@@ -82,11 +94,13 @@ pub struct KeyHeld {
 pub struct ContainerChain {
     /// `container`, `init container` or `ephemeral container`.
     pub role: String,
+    /// The container's name.
     pub name: String,
     /// As written.
     pub image: String,
     /// Normalised as the runtimes do: the registry host, and the repository.
     pub registry: Option<String>,
+    /// The repository, normalised as the runtimes do.
     pub repository: Option<String>,
     /// Why the runtimes cannot parse the image, if they cannot.
     pub invalid: Option<String>,
@@ -96,26 +110,35 @@ pub struct ContainerChain {
     pub fixed_by: Option<String>,
     /// The keys of the Pods' pull secrets that do not serve the image, and why.
     pub misses: Vec<KeyMiss>,
+    /// What the pull comes to.
     pub verdict: ContainerVerdict,
     /// The finding, in the policy's words.
     pub finding: String,
 }
 
+/// A registry key of a Secret, by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyRef {
+    /// The Secret's name.
     pub secret: String,
+    /// The key, any user name and password cut out.
     pub key: String,
 }
 
+/// A key that does not send credentials for an image, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyMiss {
+    /// The Secret's name.
     pub secret: String,
+    /// The key, any user name and password cut out.
     pub key: String,
+    /// Why it misses, in words.
     pub why: String,
 }
 
+/// What a container's pull comes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ContainerVerdict {
@@ -128,19 +151,25 @@ pub enum ContainerVerdict {
     Fails,
 }
 
+/// The policy's admission verdict on the workload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyVerdict {
+    /// Whether the policy admits it.
     pub allowed: bool,
+    /// Why not, when it does not.
     pub message: Option<String>,
+    /// What it warns of either way.
     pub warnings: Vec<String>,
 }
 
+/// One step of a fix: a command, and what it does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FixCommand {
     /// What the command does.
     pub what: String,
+    /// The command to run; credentials are placeholders.
     pub command: String,
 }
 

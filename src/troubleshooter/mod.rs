@@ -54,10 +54,7 @@ pub fn explain(
     settings: Option<&Settings>,
     cluster: &dyn Cluster,
 ) -> Result<Explanation, String> {
-    let kind = kind_of(object).ok_or(
-        "not a Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet or \
-         ReplicationController",
-    )?;
+    let kind = kind_of(object).ok_or_else(|| format!("not a {}", WorkloadKind::in_prose(true)))?;
     let parsed: Object<'_> = serde_json::from_slice(object).map_err(|e| {
         format!(
             "the {} cannot be read: {}",
@@ -243,7 +240,7 @@ pub fn explain(
     let remaining = words::remaining(&containers, plan.lacking);
     Ok(Explanation {
         object: format!("{}/{name}", kind.name()),
-        kind: kind.name().to_owned(),
+        kind,
         pull_secrets: PullSecretsUsed {
             names: lookups
                 .keyring

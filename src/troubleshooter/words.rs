@@ -10,7 +10,6 @@ use crate::cluster::pull_secrets::Source;
 use crate::kubelet::keyring::State;
 use crate::pods::check::{PodReview, PullSecretProblem};
 use crate::request::WorkloadKind;
-use crate::verdict::Kind;
 use crate::words::{kubectl, near_miss, pull_secret};
 
 /// Where the Pods' pull secrets come from.

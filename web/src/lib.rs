@@ -6,6 +6,7 @@
 //! the native tests call the very function the page does.
 
 mod documents;
+mod note;
 mod report;
 mod settings;
 

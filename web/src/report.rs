@@ -5,11 +5,13 @@
 //! the `Objects` the library looks its pull secrets up in, and says what it left out.
 
 use image_pull_secrets_policy::{
-    Explanation, Objects, Prevention, Resource, explain as explain_one, prevention, workload_kind,
+    Explanation, Objects, Prevention, Resource, WorkloadKind, explain as explain_one, prevention,
+    workload_kind,
 };
 use serde::Serialize;
 
 use crate::documents::{self, Found};
+use crate::note::{Level, Note, note};
 use crate::settings::{self, SettingsUsed};
 
 /// What the page renders.
@@ -33,32 +35,6 @@ pub struct Report {
 pub struct Pasted {
     pub secrets: Vec<String>,
     pub service_accounts: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Note {
-    pub level: Level,
-    /// What the note is about: a document, an object.
-    pub about: String,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Level {
-    /// Something pasted could not be used.
-    Error,
-    /// Worth knowing.
-    Info,
-}
-
-fn note(level: Level, about: impl Into<String>, text: impl Into<String>) -> Note {
-    Note {
-        level,
-        about: about.into(),
-        text: text.into(),
-    }
 }
 
 /// A pasted Secret or ServiceAccount.
@@ -113,9 +89,11 @@ pub fn explain(objects_text: &str, settings_text: &str) -> Report {
         notes.push(note(
             Level::Info,
             "objects",
-            "no Pod or workload was pasted: paste the output of `kubectl get pod NAME -o yaml` \
-             (or of its Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet or \
-             ReplicationController), with its pull Secrets",
+            format!(
+                "no Pod or workload was pasted: paste the output of `kubectl get pod NAME -o \
+                 yaml` (or of its {}), with its pull Secrets",
+                WorkloadKind::in_prose(false)
+            ),
         ));
     }
     Report {
@@ -201,9 +179,9 @@ fn sort(
             .to_owned()
     } else {
         format!(
-            "not one of the kinds the policy checks (Pod, Deployment, StatefulSet, DaemonSet, \
-             Job, CronJob, ReplicaSet, ReplicationController), nor a Secret or ServiceAccount: \
-             {kind} of {api_version} is left out"
+            "not one of the kinds the policy checks ({}), nor a Secret or ServiceAccount: \
+             {kind} of {api_version} is left out",
+            WorkloadKind::in_prose(true)
         )
     };
     notes.push(note(Level::Info, about, text));
@@ -238,7 +216,7 @@ fn cluster(held: &[Held], workloads: &[Workload]) -> Objects {
 /// A Pod that a controller created is fixed in its controller: recreated by hand, it would
 /// come back from the old template.
 fn controlled_pod(workload: &Workload, explanation: &Explanation) -> Option<Note> {
-    if explanation.kind != "Pod" || explanation.fixes.is_empty() {
+    if explanation.kind != WorkloadKind::Pod || explanation.fixes.is_empty() {
         return None;
     }
     let (kind, name) = workload.controller.as_ref()?;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::documents::{self, Found};
-use crate::report::{Level, Note};
+use crate::note::{Level, Note};
 
 /// Which settings the report was made with.
 #[derive(Debug, Default, Serialize)]
