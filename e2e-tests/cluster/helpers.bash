@@ -29,7 +29,10 @@ PLAIN=clusterwide-image-pull-secrets                # policy.yaml: settings only
 LOOKUPS=clusterwide-image-pull-secrets-lookups      # policy-cluster-lookups.yaml
 FIX=clusterwide-image-pull-secrets-add-missing      # policy-add-missing.yaml (mutating)
 
-log_step() { echo "# $(date +%T) $*" >&3 2>/dev/null || echo "# $(date +%T) $*" >&2; }
+# log_step TEXT: a progress line, as a TAP comment under bats (fd 3), on stderr otherwise.
+log_step() {
+  if { true >&3; } 2>/dev/null; then echo "# $(date +%T) $*" >&3; else echo "# $(date +%T) $*" >&2; fi
+}
 
 # A TCP port on 127.0.0.1 that nothing listens on and that this run has not taken yet. Other
 # people's control planes on this machine use the tools' default ports and their own choices.
@@ -221,7 +224,7 @@ start_policy_server() {
   PS_PORT="$(free_port)" && PS_READY_PORT="$(free_port)" || return 1
   export PS_PORT PS_READY_PORT
   mkdir -p "$WORK/policies" "$WORK/sigstore"
-  log_step "policy-server $(policy-server --version 2>/dev/null | awk '{print $NF}') on https://127.0.0.1:$PS_PORT"
+  log_step "policy-server $(policy-server --version 2>/dev/null | head -n 1 | awk '{print $NF}') on https://127.0.0.1:$PS_PORT"
   KUBECONFIG="$WORK/policy-server.kubeconfig" NO_COLOR=1 setsid nohup nice -n "$K8S_NICE" policy-server \
     --policies "$WORK/policies.yml" --addr 127.0.0.1 --port "$PS_PORT" \
     --readiness-probe-port "$PS_READY_PORT" \
