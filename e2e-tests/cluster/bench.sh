@@ -3,6 +3,7 @@
 # (bench.py says how), on the control plane and policy server the cluster suite runs.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
+CLUSTER_WORK="${CLUSTER_WORK:-$(cd "$HERE/../.." && pwd)/target/cluster-bench}"
 # shellcheck source=helpers.bash
 source "$HERE/helpers.bash"
 REQUESTS="${BENCH_REQUESTS:-200}"

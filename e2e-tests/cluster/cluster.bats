@@ -57,6 +57,16 @@ setup() {
   done
 }
 
+@test "cluster: kubectl create secret docker-registry without --docker-server is denied: it writes the Docker Hub key" {
+  k create secret docker-registry regcred -n team-a --docker-username=robot --docker-password="$PASSWORD_HUB"
+  denied_by "$LOOKUPS" 'Secret "regcred" in namespace "team-a" is declared in the policy settings as a pull secret for private.registry.com, but none of its registry keys serves that registry'"'"'s images: it holds "https://index.docker.io/v1/" (the Docker Hub key that `kubectl create secret docker-registry` writes when --docker-server is left out)' \
+    'To fix: write it with `kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> --namespace team-a`.'
+  [[ "$stderr" == "error: failed to create secret admission webhook "* ]]
+  no_password
+  run kubectl get secret regcred -n team-a
+  [ "$status" -ne 0 ]
+}
+
 @test "cluster: kubectl create secret docker-registry --docker-server=private.registry.com is accepted" {
   k create secret docker-registry regcred -n team-a --docker-server=private.registry.com \
     --docker-username=robot --docker-password="$PASSWORD_SERVED"
@@ -64,16 +74,6 @@ setup() {
   [ "$output" = "secret/regcred created" ]
   no_warning
   no_password
-}
-
-@test "cluster: kubectl create secret docker-registry without --docker-server is denied: it writes the Docker Hub key" {
-  k create secret docker-registry regcred-ro -n team-a --docker-username=robot --docker-password="$PASSWORD_HUB"
-  denied_by "$LOOKUPS" 'Secret "regcred-ro" in namespace "team-a" is declared in the policy settings as a pull secret for private.registry.com, but none of its registry keys serves that registry'"'"'s images: it holds "https://index.docker.io/v1/" (the Docker Hub key that `kubectl create secret docker-registry` writes when --docker-server is left out)' \
-    'To fix: write it with `kubectl create secret docker-registry regcred-ro --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> --namespace team-a`.'
-  [[ "$stderr" == "error: failed to create secret admission webhook "* ]]
-  no_password
-  run kubectl get secret regcred-ro -n team-a
-  [ "$status" -ne 0 ]
 }
 
 @test "cluster: a poison pull secret (an auth that is not base64) is denied without showing it" {

@@ -103,14 +103,26 @@ cluster_up() {
   install_debian_packages
   [ -f "$MODULE" ] || { echo "no $MODULE: run make annotated-policy.wasm" >&2; return 1; }
   mkdir -p "$WORK"
-  rm -f "$WORK"/*.log "$WORK/policy-server.pid"
+  rm -f "$WORK"/*.log "$WORK/control-plane.pids"
   local bin
   bin="$("$TOOLS_SRC/install.sh" "$DEST")"
   PATH="$bin:$PATH"
   export PATH
-  # Whatever an earlier run of this checkout left (a killed bats, say) is stopped by its PIDs.
-  stop_policy_server
-  [ ! -f "$DEST/pids" ] || "$DEST/down.sh" >&2
+  # One control plane per unpacked tools folder: another run's (the benchmark's, say) is left
+  # alone, and so is one a killed run left behind, with what to do about it.
+  local name pid
+  if [ -f "$DEST/pids" ]; then
+    while read -r name pid; do
+      if kill -0 "$pid" 2>/dev/null; then
+        echo "a control plane of $DEST is running ($name, PID $pid): another run's, or one left by a killed run; stop it with $DEST/down.sh" >&2
+        return 1
+      fi
+    done <"$DEST/pids"
+  fi
+  if [ -n "$(policy_server_pid)" ] && kill -0 "$(policy_server_pid)" 2>/dev/null; then
+    echo "a policy server of $WORK is running (PID $(policy_server_pid)); stop it first" >&2
+    return 1
+  fi
 
   local attempt
   for attempt in 1 2 3; do
@@ -118,7 +130,10 @@ cluster_up() {
       KCM_PORT="$(free_port)" || return 1
     export APISERVER_PORT ETCD_PORT ETCD_PEER_PORT KCM_PORT
     log_step "control plane: kube-apiserver on 127.0.0.1:$APISERVER_PORT (try $attempt)"
-    if "$DEST/up.sh" >"$WORK/up.log" 2>&1; then break; fi
+    if "$DEST/up.sh" >"$WORK/up.log" 2>&1; then
+      cp "$DEST/pids" "$WORK/control-plane.pids"
+      break
+    fi
     cat "$WORK/up.log" >&2
     tail -n 5 "$DEST/run/logs/kube-apiserver.log" >&2 2>/dev/null
     [ "$attempt" -lt 3 ] || return 1
@@ -233,6 +248,7 @@ start_policy_server() {
     --log-level "${POLICY_SERVER_LOG_LEVEL:-info}" --log-no-color \
     >"$WORK/policy-server.log" 2>&1 </dev/null &
   echo $! >"$WORK/policy-server.pid"
+  POLICY_SERVER_STARTED=1
   # Ready once every policy is compiled and validated; a policy whose settings are refused
   # makes it exit.
   local i
@@ -246,10 +262,11 @@ start_policy_server() {
   return 1
 }
 
-# Stops the policy server this checkout started, by its PID, if that PID is still the policy
-# server.
+# Stops the policy server this run started, by its PID, if that PID is still the policy server.
 stop_policy_server() {
   local pid exe
+  [ -n "${POLICY_SERVER_STARTED:-}" ] || return 0
+  POLICY_SERVER_STARTED=
   pid="$(policy_server_pid)"
   [ -n "$pid" ] || return 0
   exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
@@ -351,9 +368,14 @@ cluster_setup() {
   register_webhooks
 }
 
+# Stops what this run started, by PID: the policy server, and the control plane if up.sh ran
+# for this run (down.sh stops the PIDs up.sh wrote).
 cluster_down() {
   stop_policy_server
-  [ ! -f "$DEST/pids" ] || "$DEST/down.sh" >"$WORK/down.log" 2>&1
+  if [ -f "$WORK/control-plane.pids" ] && cmp -s "$WORK/control-plane.pids" "$DEST/pids"; then
+    "$DEST/down.sh" >"$WORK/down.log" 2>&1
+  fi
+  rm -f "$WORK/control-plane.pids"
 }
 
 # ---- what the cases assert --------------------------------------------------------------------
