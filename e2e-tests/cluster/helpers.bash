@@ -395,8 +395,12 @@ contains_all() {
 }
 
 # k ARGS...: kubectl as its user types it (the admin's kubeconfig); stdout in $output, what the
-# user reads on the terminal's error stream (denials, warnings) in $stderr.
-k() { run --separate-stderr kubectl "$@"; }
+# user reads on the terminal's error stream (denials, warnings) in $stderr. Neither may show a
+# piece of a password.
+k() {
+  run --separate-stderr kubectl "$@"
+  no_password
+}
 
 accepted() { [ "$status" -eq 0 ] || { echo "exit $status: $stderr" >&2; return 1; }; }
 # denied_by POLICY_ID TEXT...: kubectl failed with that policy's denial, holding every TEXT.
