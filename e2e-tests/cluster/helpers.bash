@@ -23,7 +23,7 @@ export K8S_NICE
 
 # The three policies, as the Kubewarden controller names a ClusterAdmissionPolicy's policy id
 # (clusterwide-NAME) and its webhook (clusterwide-NAME.kubewarden.admission). Each covers the
-# namespaces labelled POLICY_LABEL=<its manifest>, and never kube-system and its kin.
+# namespaces labelled POLICY_LABEL=<its policy id>, and never kube-system and its kin.
 POLICY_LABEL=e2e.image-pull-secrets.io/policy
 PLAIN=clusterwide-image-pull-secrets                # policy.yaml: settings only
 LOOKUPS=clusterwide-image-pull-secrets-lookups      # policy-cluster-lookups.yaml
@@ -34,22 +34,26 @@ log_step() {
   if { true >&3; } 2>/dev/null; then echo "# $(date +%T) $*" >&3; else echo "# $(date +%T) $*" >&2; fi
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on and that this run has not taken yet. Other
+# free_port VAR...: sets and exports each VAR to a TCP port on 127.0.0.1 that nothing listens
+# on and that this run has not taken yet (not in a subshell, so that it remembers them). Other
 # people's control planes on this machine use the tools' default ports and their own choices.
 TAKEN_PORTS=" "
 free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 12000))
-    [[ "$TAKEN_PORTS" == *" $port "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      TAKEN_PORTS="$TAKEN_PORTS$port "
-      echo "$port"
-      return 0
-    fi
+  local var port
+  for var in "$@"; do
+    for _ in $(seq 1 200); do
+      port=$((20000 + RANDOM % 12000))
+      [[ "$TAKEN_PORTS" == *" $port "* ]] && continue
+      if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        TAKEN_PORTS="$TAKEN_PORTS$port "
+        printf -v "$var" %s "$port"
+        export "${var?}"
+        continue 2
+      fi
+    done
+    echo "no free port found" >&2
+    return 1
   done
-  echo "no free port found" >&2
-  return 1
 }
 
 # yaml_block FILE KEY INDENT NEW_INDENT: the block under the line `<INDENT spaces>KEY:` of FILE,
@@ -126,9 +130,7 @@ cluster_up() {
 
   local attempt
   for attempt in 1 2 3; do
-    APISERVER_PORT="$(free_port)" && ETCD_PORT="$(free_port)" && ETCD_PEER_PORT="$(free_port)" &&
-      KCM_PORT="$(free_port)" || return 1
-    export APISERVER_PORT ETCD_PORT ETCD_PEER_PORT KCM_PORT
+    free_port APISERVER_PORT ETCD_PORT ETCD_PEER_PORT KCM_PORT
     log_step "control plane: kube-apiserver on 127.0.0.1:$APISERVER_PORT (try $attempt)"
     if "$DEST/up.sh" >"$WORK/up.log" 2>&1; then
       cp "$DEST/pids" "$WORK/control-plane.pids"
@@ -236,8 +238,7 @@ policy_server_pid() { cat "$WORK/policy-server.pid" 2>/dev/null || true; }
 start_policy_server() {
   serving_certificate
   policies_file
-  PS_PORT="$(free_port)" && PS_READY_PORT="$(free_port)" || return 1
-  export PS_PORT PS_READY_PORT
+  free_port PS_PORT PS_READY_PORT
   mkdir -p "$WORK/policies" "$WORK/sigstore"
   log_step "policy-server $(policy-server --version 2>/dev/null | head -n 1 | awk '{print $NF}') on https://127.0.0.1:$PS_PORT"
   KUBECONFIG="$WORK/policy-server.kubeconfig" NO_COLOR=1 setsid nohup nice -n "$K8S_NICE" policy-server \
