@@ -2,6 +2,8 @@
 #   make run    build the policy and evaluate a sample admission request
 #   make test   formatting, lints, unit tests and the end-to-end suite
 #   make bench  evaluation time per request against a parse-only floor guest, and module size
+#   make cluster-tests  the policy in a real control plane, through the real policy-server (needs ../shared/tools)
+#   make cluster-bench  the admission latency the policy adds there, at the API server
 #   make artifacthub-pkg.yml  regenerate the Artifact Hub package file (needs kwctl)
 #   make web    build the troubleshooter page into web/dist/; make serve-web serves it
 
@@ -69,7 +71,7 @@ run: $(POLICY) $(EVALUATOR_BUILD)
 	@$(EVALUATOR) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml $(POLICY) | jq . 2>/dev/null \
 		|| $(EVALUATOR) run -r $(DATA)/pod-private-wrong-secret.json -s $(DATA)/settings.yaml $(POLICY)
 
-test: fmt lint unit-tests e2e-tests check-workflows web-tests
+test: fmt lint unit-tests e2e-tests cluster-tests check-workflows web-tests
 
 fmt: deps
 	cargo fmt --all -- --check
@@ -96,6 +98,43 @@ e2e-tests: deps $(POLICY) $(EVALUATOR_BUILD)
 		POLICY_RUNNER_METADATA="$(abspath metadata.yml)" bats e2e-tests/ | tee target/e2e.tap; status=$$?; \
 		echo "e2e: $$(grep -c '^ok ' target/e2e.tap) passed, $$(grep -c '^not ok ' target/e2e.tap) failed"; \
 		exit $$status
+
+# ---- The policy in a real cluster (e2e-tests/cluster) ------------------------------------------
+# The real kube-apiserver, kube-controller-manager, etcd, policy-server and kwctl, unpacked from
+# KUBE_TOOLS (../shared/tools beside this repository) into target/tools: a loopback control plane
+# calls the policy server as a webhook for what kubectl sends. Where there are no tools, the
+# target says so and succeeds, so that `make test` runs everywhere.
+KUBE_TOOLS ?= $(abspath $(CURDIR)/../shared/tools)
+CLUSTER_BIN := $(CURDIR)/target/tools/bin
+
+.PHONY: cluster-tests cluster-suite cluster-bench cluster-tools
+
+cluster-tools:
+	@[ -x "$(KUBE_TOOLS)/install.sh" ] || { echo "no tools at $(KUBE_TOOLS) (KUBE_TOOLS=DIR)" >&2; exit 1; }
+	@"$(KUBE_TOOLS)/install.sh" "$(CURDIR)/target/tools" >/dev/null
+
+cluster-tests: deps
+	@if [ -x "$(KUBE_TOOLS)/install.sh" ]; then \
+		$(MAKE) --no-print-directory cluster-suite; \
+	else \
+		echo "cluster-tests: SKIPPED, nothing run: there is no $(KUBE_TOOLS)/install.sh, so no real"; \
+		echo "  kube-apiserver and policy-server to run the policy with (KUBE_TOOLS=DIR names the folder)."; \
+	fi
+
+# The module annotated by the tools' kwctl (any kwctl on PATH comes after it).
+cluster-suite: cluster-tools policy.wasm
+	@PATH="$(CLUSTER_BIN):$$PATH" $(MAKE) --no-print-directory annotated-policy.wasm
+	@mkdir -p target
+	@echo "# cluster: $(CLUSTER_BIN)/policy-server on $(abspath annotated-policy.wasm)"
+	@set -o pipefail; start=$$(date +%s); KUBE_TOOLS="$(KUBE_TOOLS)" bats e2e-tests/cluster/ | tee target/cluster.tap; \
+		status=$$?; skipped=$$(grep -c '^ok .* # skip' target/cluster.tap); \
+		echo "cluster-tests: $$(( $$(grep -c '^ok ' target/cluster.tap) - skipped )) passed, $$skipped skipped, $$(grep -c '^not ok ' target/cluster.tap) failed, in $$(( $$(date +%s) - start )) s"; \
+		exit $$status
+
+# p50 and p99 of the admission latency the policy adds, BENCH_REQUESTS (200) per variant.
+cluster-bench: cluster-tools policy.wasm
+	@PATH="$(CLUSTER_BIN):$$PATH" $(MAKE) --no-print-directory annotated-policy.wasm
+	KUBE_TOOLS="$(KUBE_TOOLS)" e2e-tests/cluster/bench.sh
 
 # GitHub reports a malformed workflow only once it is pushed and fails to start; the schemas
 # bundled with check-jsonschema catch that here, offline. Its own venv, so a fresh machine and
