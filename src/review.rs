@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::cluster::Cluster;
 use crate::cluster::pull_secrets::Lookups;
+use crate::cluster::{Cluster, Uncached};
 use crate::json;
 use crate::pods::check::{judges_anything, review_pod_spec};
 use crate::pods::{self, fix};
@@ -154,22 +154,30 @@ fn review_request(
     };
     // Only what will be judged is looked up: an update that changes no image and no pull
     // secret makes no host call.
-    let lookups = match namespace {
-        Some(namespace) if settings.cluster_lookups() && judges_anything(spec, old) => {
-            Some(Lookups::fetch(cluster, kind, spec, namespace))
-        }
-        _ => None,
-    };
-    let review = review_pod_spec(settings, &subject, spec, old, lookups.as_ref());
+    let namespace = namespace.filter(|_| settings.cluster_lookups() && judges_anything(spec, old));
+    let cached = namespace.map(|namespace| Lookups::fetch(cluster, kind, spec, namespace));
+    let mut review = review_pod_spec(settings, &subject, spec, old, cached.as_ref());
+    // The host keeps its answers a few seconds: a Secret or ServiceAccount fixed a moment ago
+    // may still read as it was. A cached read may accept, but never reject nor plan a fix:
+    // those read again, past the cache, and judge what they read then. Only that path pays.
+    let fresh: Option<Lookups>;
+    let mut lookups = cached.as_ref();
+    if let Some(namespace) = namespace
+        && review.finds_anything()
+    {
+        fresh = Some(Lookups::fetch(&Uncached(cluster), kind, spec, namespace));
+        lookups = fresh.as_ref();
+        review = review_pod_spec(settings, &subject, spec, old, lookups);
+    }
     if settings.add_missing_pull_secrets() && !review.problems.is_empty() {
         // The fix changes the pull secrets, and an update that changes them is judged in full
         // (images it left alone too): the fix is planned on that judgement, so that the fixed
         // object passes it.
         let full = review
             .left_images_alone
-            .then(|| review_pod_spec(settings, &subject, spec, None, lookups.as_ref()));
+            .then(|| review_pod_spec(settings, &subject, spec, None, lookups));
         let judged = full.as_ref().unwrap_or(&review);
-        if let Some(plan) = fix::plan(judged, cluster)
+        if let Some(plan) = fix::plan(judged, &Uncached(cluster))
             && let Some(object) = changed_object(payload, kind, &plan)
         {
             let mut warnings = pods::words::warnings(judged);
@@ -322,5 +330,98 @@ mod tests {
             }
             assert!(!same_bytes(&text[..len], &text[..len + 1]));
         }
+    }
+
+    /// A host whose cache still holds the objects as they were before a fix: ServiceAccount
+    /// `default` with no pull secrets; read past the cache, it lists `regcred`.
+    struct Stale {
+        fixed: crate::cluster::Objects,
+        reads: std::cell::RefCell<Vec<bool>>,
+    }
+
+    impl Cluster for Stale {
+        fn get(
+            &self,
+            resource: crate::cluster::Resource,
+            namespace: &str,
+            name: &str,
+        ) -> Result<Vec<u8>, crate::cluster::LookupError> {
+            self.reads.borrow_mut().push(false);
+            match resource {
+                crate::cluster::Resource::ServiceAccount => Ok(b"{}".to_vec()),
+                _ => self.fixed.get(resource, namespace, name),
+            }
+        }
+
+        fn get_uncached(
+            &self,
+            resource: crate::cluster::Resource,
+            namespace: &str,
+            name: &str,
+        ) -> Result<Vec<u8>, crate::cluster::LookupError> {
+            self.reads.borrow_mut().push(true);
+            self.fixed.get(resource, namespace, name)
+        }
+    }
+
+    fn stale() -> Stale {
+        use crate::cluster::{Objects, Resource};
+        let mut fixed = Objects::new();
+        fixed.insert(
+            Resource::ServiceAccount,
+            "ns",
+            "default",
+            br#"{"imagePullSecrets":[{"name":"gcr-creds"}]}"#.to_vec(),
+        );
+        // {"auths":{"gcr.io":{"auth":"dTpw"}}}
+        fixed.insert(
+            Resource::Secret,
+            "ns",
+            "gcr-creds",
+            br#"{"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"eyJhdXRocyI6eyJnY3IuaW8iOnsiYXV0aCI6ImRUcHcifX19"}}"#.to_vec(),
+        );
+        Stale {
+            fixed,
+            reads: Default::default(),
+        }
+    }
+
+    fn deployment(settings: &str) -> String {
+        format!(
+            r#"{{"request":{{"uid":"1","kind":{{"group":"apps","version":"v1","kind":"Deployment"}},
+            "operation":"CREATE","namespace":"ns","object":{{"metadata":{{"name":"web"}},"spec":
+            {{"template":{{"spec":{{"containers":[{{"name":"a","image":"gcr.io/a"}}]}}}}}}}}}},
+            "settings":{settings}}}"#
+        )
+    }
+
+    /// Rejected on a cached read, accepted on a fresh one: the fresh one decides.
+    #[test]
+    fn a_rejection_reads_past_the_cache() {
+        let cluster = stale();
+        let settings = r#"{"clusterLookups":true,"registries":[{"registry":"gcr.io","pullSecrets":["gcr-creds"]}]}"#;
+        let verdict = review(deployment(settings).as_bytes(), &cluster);
+        assert_eq!(verdict, Verdict::accept());
+        // The ServiceAccount from the cache, then it and its Secret past it.
+        assert_eq!(*cluster.reads.borrow(), [false, true, true]);
+    }
+
+    /// An acceptance on a cached read makes no other read.
+    #[test]
+    fn an_acceptance_keeps_the_cached_read() {
+        let mut cluster = stale();
+        cluster.fixed.insert(
+            crate::cluster::Resource::ServiceAccount,
+            "ns",
+            "builder",
+            br#"{"imagePullSecrets":[{"name":"gcr-creds"}]}"#.to_vec(),
+        );
+        let settings = r#"{"clusterLookups":true,"registries":[{"registry":"gcr.io","pullSecrets":["gcr-creds"]}]}"#;
+        let own = deployment(settings).replace(
+            r#""containers""#,
+            r#""imagePullSecrets":[{"name":"gcr-creds"}],"containers""#,
+        );
+        assert_eq!(review(own.as_bytes(), &cluster), Verdict::accept());
+        assert_eq!(*cluster.reads.borrow(), [false]);
     }
 }

@@ -23,18 +23,36 @@ struct GetResource<'a> {
 
 impl Cluster for Host {
     fn get(&self, resource: Resource, namespace: &str, name: &str) -> Result<Vec<u8>, LookupError> {
-        let request = GetResource {
-            api_version: resource.api_version(),
-            kind: resource.kind(),
-            name,
-            namespace: Some(namespace),
-            disable_cache: false,
-            field_masks: None,
-        };
-        let payload = serde_json::to_vec(&request).map_err(|_| LookupError::Failed)?;
-        wapc_guest::host_call("kubewarden", "kubernetes", "get_resource", &payload)
-            .map_err(|e| classify(&e.to_string()))
+        get_resource(resource, namespace, name, false)
     }
+
+    fn get_uncached(
+        &self,
+        resource: Resource,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Vec<u8>, LookupError> {
+        get_resource(resource, namespace, name, true)
+    }
+}
+
+fn get_resource(
+    resource: Resource,
+    namespace: &str,
+    name: &str,
+    disable_cache: bool,
+) -> Result<Vec<u8>, LookupError> {
+    let request = GetResource {
+        api_version: resource.api_version(),
+        kind: resource.kind(),
+        name,
+        namespace: Some(namespace),
+        disable_cache,
+        field_masks: None,
+    };
+    let payload = serde_json::to_vec(&request).map_err(|_| LookupError::Failed)?;
+    wapc_guest::host_call("kubewarden", "kubernetes", "get_resource", &payload)
+        .map_err(|e| classify(&e.to_string()))
 }
 
 /// Tells the host's failures apart by their text (what the policy-evaluator and the Kubernetes

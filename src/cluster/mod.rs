@@ -71,6 +71,27 @@ pub trait Cluster {
     /// The object `name` of kind `resource` in `namespace`, as the Kubernetes API serves it
     /// (JSON).
     fn get(&self, resource: Resource, namespace: &str, name: &str) -> Result<Vec<u8>, LookupError>;
+
+    /// [`get`](Cluster::get), past any cache the host keeps: the policy server keeps its
+    /// answers about five seconds, and a rejection must not rest on a Secret or ServiceAccount
+    /// that was fixed a moment ago. Objects held in memory have no cache to bypass.
+    fn get_uncached(
+        &self,
+        resource: Resource,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Vec<u8>, LookupError> {
+        self.get(resource, namespace, name)
+    }
+}
+
+/// A cluster read past its host's cache: every lookup is [`Cluster::get_uncached`].
+pub(crate) struct Uncached<'c>(pub(crate) &'c dyn Cluster);
+
+impl Cluster for Uncached<'_> {
+    fn get(&self, resource: Resource, namespace: &str, name: &str) -> Result<Vec<u8>, LookupError> {
+        self.0.get_uncached(resource, namespace, name)
+    }
 }
 
 /// The cluster of a policy that may not read it: every lookup is refused. What runs when

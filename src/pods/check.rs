@@ -36,6 +36,13 @@ pub(crate) struct PodReview<'r> {
     pub(crate) left_images_alone: bool,
 }
 
+impl PodReview<'_> {
+    /// Whether the review found anything that rejects the object (or that the fix fixes).
+    pub(crate) fn finds_anything(&self) -> bool {
+        !self.problems.is_empty() || !self.secret_problems.is_empty()
+    }
+}
+
 /// Where a finding is: which container, pulling which image (as written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct At<'r> {
