@@ -7,9 +7,9 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::cluster::pull_secrets::Lookups;
 use crate::cluster::{Cluster, Uncached};
 use crate::json;
+use crate::kubelet::lookups::Lookups;
 use crate::pods::check::{judges_anything, review_pod_spec};
 use crate::pods::{self, fix};
 

@@ -1,11 +1,10 @@
-//! What the policy reads from the cluster, when `clusterLookups` is on: the Secrets and the
-//! ServiceAccount a pod spec references, in its namespace. The checks ask through
-//! [`Cluster`], which the policy module answers with Kubewarden's `get_resource` host call and
-//! tests (and the troubleshooter page) with objects they hold.
+//! How the policy reads the cluster, when `clusterLookups` is on: one namespaced object at a
+//! time, through [`Cluster`], which the policy module answers with Kubewarden's
+//! `get_resource` host call (`host`) and tests (and the troubleshooter page) with objects they
+//! hold. What is read, and what it means, is the kubelet's (`kubelet::lookups`).
 
 #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
 pub(crate) mod host;
-pub(crate) mod pull_secrets;
 
 use std::fmt;
 

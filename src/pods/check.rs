@@ -4,10 +4,10 @@
 //! findings out, as data, which the caller words with [`words`](super::words) or fixes with
 //! [`fix`](super::fix).
 
-use crate::cluster::pull_secrets::{Lookups, Source};
 use crate::cluster::{LookupError, Resource};
 use crate::kubelet::dockerconfig::{DecodeError, Format};
 use crate::kubelet::keyring::{PulledSecret, State};
+use crate::kubelet::lookups::{Lookups, Source};
 use crate::kubelet::pull_secret::Ignored;
 use crate::kubelet::reference::{ImageRef, ReferenceError};
 use crate::kubelet::registry::NearMiss;

@@ -8,9 +8,9 @@
 
 use super::check::{At, PodProblem, PodReview};
 use crate::cluster::Cluster;
-use crate::cluster::pull_secrets::{Source, fetch_pull_secret};
 use crate::json;
 use crate::kubelet::keyring::{Keyring, PulledSecret};
+use crate::kubelet::lookups::{Source, fetch_pull_secret};
 use crate::kubelet::reference::ImageRef;
 use crate::request::WorkloadKind;
 use crate::settings::{PullSecrets, Registry};

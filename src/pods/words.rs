@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use super::check::{At, Candidate, PodProblem, PodReview, PodWarning, PullSecretProblem};
 use crate::cluster::LookupError;
-use crate::cluster::pull_secrets::Source;
 use crate::kubelet::keyring::State;
+use crate::kubelet::lookups::Source;
 use crate::kubelet::pull_secret::Ignored;
 use crate::secrets::fix::SecretFix;
 use crate::secrets::words as secret;
@@ -736,8 +736,8 @@ mod tests {
     /// The cluster lookups, answered from a table of objects in namespace `team-a`.
     mod lookups {
         use super::*;
-        use crate::cluster::pull_secrets::Lookups;
         use crate::cluster::{Cluster, LookupError, Objects, Resource};
+        use crate::kubelet::lookups::Lookups;
         use base64::Engine as _;
 
         const SETTINGS: &str = r#"{"clusterLookups":true,"registries":[

@@ -1,8 +1,8 @@
 //! The facts of the kubelet's chain that the page's words and its fixes both read: for one
 //! image, which keys of the Pods' pull secrets miss it, and why, as data.
 
-use crate::cluster::pull_secrets::Lookups;
 use crate::kubelet::keyring::{Match, State};
+use crate::kubelet::lookups::Lookups;
 use crate::kubelet::reference::ImageRef;
 use crate::kubelet::registry::{KeyError, NearMiss};
 

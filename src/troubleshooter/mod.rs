@@ -16,9 +16,9 @@ pub use explanation::{
     PolicyVerdict, Prevention, PullSecretsUsed, SecretHeld, SecretState,
 };
 
-use crate::cluster::pull_secrets::{Lookups, Source};
 use crate::cluster::{Cluster, LookupError};
 use crate::kubelet::keyring::State;
+use crate::kubelet::lookups::{Lookups, Source};
 use crate::kubelet::reference::ImageRef;
 use crate::pods::check::{At, PodProblem, review_pod_spec};
 use crate::request::{Object, WorkloadKind};

@@ -5,9 +5,9 @@
 use super::chain::{Miss, MissWhy};
 use super::explanation::{ContainerVerdict, Explanation, SecretState};
 use crate::cluster::LookupError;
-use crate::cluster::pull_secrets::{Lookups, Source};
 use crate::kubelet::docker_hub;
 use crate::kubelet::keyring::State;
+use crate::kubelet::lookups::{Lookups, Source};
 use crate::kubelet::pull_secret::Ignored;
 use crate::kubelet::reference::ImageRef;
 use crate::request::WorkloadKind;
