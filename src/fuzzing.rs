@@ -161,7 +161,11 @@ pub fn replay(target: &str, input: &[u8]) -> bool {
 
 /// A cluster that answers each lookup with the next reply, then "not found".
 struct Replies<'a> {
+    all: &'a [Vec<u8>],
     replies: RefCell<std::slice::Iter<'a, Vec<u8>>>,
+    /// Whether the reads past the cache started: they get the same replies again, from the
+    /// first, as a host whose cache held what the cluster holds would give them.
+    uncached: std::cell::Cell<bool>,
 }
 
 impl Cluster for Replies<'_> {
@@ -172,13 +176,22 @@ impl Cluster for Replies<'_> {
             .cloned()
             .ok_or(LookupError::NotFound)
     }
+
+    fn get_uncached(&self, r: Resource, ns: &str, name: &str) -> Result<Vec<u8>, LookupError> {
+        if !self.uncached.replace(true) {
+            *self.replies.borrow_mut() = self.all.iter();
+        }
+        self.get(r, ns, name)
+    }
 }
 
 /// `validate` with the cluster's replies given: what the host answers is as untrusted as the
 /// request. The answer is always a `ValidationResponse`.
 pub fn validate_with_replies(payload: &[u8], replies: &[Vec<u8>]) -> Vec<u8> {
     let cluster = Replies {
+        all: replies,
         replies: RefCell::new(replies.iter()),
+        uncached: std::cell::Cell::new(false),
     };
     let response = crate::kubewarden::validate(payload, &cluster);
     answered(&response);
