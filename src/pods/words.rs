@@ -87,11 +87,32 @@ fn message(settings: &Settings, review: &PodReview<'_>) -> String {
             ("containers", "their images")
         };
         let mut text = format!("{count} {containers} cannot pull {images}: ");
-        for (i, problem) in review.problems.iter().enumerate() {
+        // Containers that share a finding are told once, in the order the kubelet starts
+        // the first of them: ten containers of one registry make one sentence, not ten.
+        let mut told = vec![false; count];
+        for i in 0..count {
+            if told[i] {
+                continue;
+            }
+            let problem = &review.problems[i];
+            let mut group: Vec<&At<'_>> = Vec::new();
+            for j in i..count {
+                if !told[j] && same_finding(problem, &review.problems[j]) {
+                    told[j] = true;
+                    group.push(review.problems[j].at());
+                }
+            }
             if i > 0 {
                 text.push_str("; ");
             }
-            text.push_str(&pulls(problem.at()));
+            match group.as_slice() {
+                [] => text.push_str(&pulls(problem.at())),
+                [at] => text.push_str(&pulls(at)),
+                many => {
+                    text.push_str(&containers_of(many));
+                    text.push_str(" pull");
+                }
+            }
             add_fixes(describe(settings, review, problem, &mut text));
         }
         parts.push(text);
@@ -112,6 +133,80 @@ pub(crate) fn problem(
 ) -> String {
     let mut text = pulls(problem.at());
     describe(settings, review, problem, &mut text);
+    text
+}
+
+/// Whether two containers' problems read the same once their images are left out: the same
+/// registry, found wanting for the same reason. An invalid reference is its image's own.
+fn same_finding(a: &PodProblem<'_>, b: &PodProblem<'_>) -> bool {
+    match (a, b) {
+        (
+            PodProblem::Unlisted {
+                domain, near_miss, ..
+            },
+            PodProblem::Unlisted {
+                domain: d,
+                near_miss: n,
+                ..
+            },
+        ) => domain == d && near_miss == n,
+        (
+            PodProblem::MissingSecret {
+                domain, registry, ..
+            },
+            PodProblem::MissingSecret {
+                domain: d,
+                registry: r,
+                ..
+            },
+        ) => domain == d && std::ptr::eq(*registry, *r),
+        (
+            PodProblem::NotServed {
+                domain,
+                registry,
+                candidates,
+                ..
+            },
+            PodProblem::NotServed {
+                domain: d,
+                registry: r,
+                candidates: c,
+                ..
+            },
+        ) => domain == d && std::ptr::eq(*registry, *r) && candidates == c,
+        _ => false,
+    }
+}
+
+/// `containers "web", "api", "worker" and 7 more`, or `container "web", init container
+/// "migrate"` when their roles differ: every container named, or counted past three.
+fn containers_of(group: &[&At<'_>]) -> String {
+    const SHOWN: usize = 3;
+    let one_role = group.iter().all(|at| at.role == group[0].role);
+    let names: Vec<String> = group
+        .iter()
+        .take(SHOWN)
+        .map(|at| {
+            if one_role {
+                format!("{:?}", at.container)
+            } else {
+                format!("{} {:?}", at.role.noun(), at.container)
+            }
+        })
+        .collect();
+    let mut text = if one_role {
+        format!("{}s ", group[0].role.noun())
+    } else {
+        String::new()
+    };
+    let more = group.len().saturating_sub(SHOWN);
+    match names.split_last() {
+        _ if more > 0 => text.push_str(&format!("{} and {more} more", names.join(", "))),
+        Some((last, rest)) if !rest.is_empty() => {
+            text.push_str(&format!("{} and {last}", rest.join(", ")))
+        }
+        _ => text.push_str(&names.join(", ")),
+    }
     text
 }
 
@@ -623,6 +718,62 @@ mod tests {
         );
         assert!(m.contains("not a valid image reference"), "{m}");
         assert!(m.contains("imagePullSecrets is empty"), "{m}");
+    }
+
+    /// Ten containers with one problem read as one sentence that names the first three and
+    /// counts the rest; a container with another problem keeps its place in start order.
+    #[test]
+    fn containers_that_share_a_finding_are_told_once() {
+        let names = ["web", "api", "worker", "a", "b", "c", "d", "e", "f", "g"];
+        let containers: Vec<String> = names
+            .iter()
+            .map(|n| format!(r#"{{"name":"{n}","image":"gcr.io/p/{n}:1"}}"#))
+            .collect();
+        let spec = format!(
+            r#"{{"imagePullSecrets":[{{"name":"regcred"}}],
+            "initContainers":[{{"name":"init","image":"Docker/Foo"}}],
+            "containers":[{}]}}"#,
+            containers.join(",")
+        );
+        let v = check(&settings(""), WorkloadKind::Deployment, &spec, None);
+        let m = v.expect_rejected();
+        assert!(
+            m.contains("11 containers cannot pull their images: "),
+            "{m}"
+        );
+        assert!(
+            m.contains(
+                r#"; containers "web", "api", "worker" and 7 more pull from registry gcr.io, which needs the pull secret gcr-creds, but imagePullSecrets lists regcred"#
+            ),
+            "{m}"
+        );
+        assert_eq!(m.matches("gcr.io, which needs").count(), 1, "{m}");
+        assert!(
+            m.find(r#"init container "init""#) < m.find(r#""web""#),
+            "{m}"
+        );
+    }
+
+    #[rstest]
+    #[case::two_of_one_role(&[("container", "a"), ("container", "b")], r#"containers "a" and "b""#)]
+    #[case::three(&[("container", "a"), ("container", "b"), ("container", "c")], r#"containers "a", "b" and "c""#)]
+    #[case::roles_differ(&[("init container", "i"), ("container", "a")], r#"init container "i" and container "a""#)]
+    fn groups_of_containers_in_words(#[case] group: &[(&str, &str)], #[case] expected: &str) {
+        use crate::request::ContainerRole;
+        let ats: Vec<At<'_>> = group
+            .iter()
+            .map(|(role, name)| At {
+                role: if *role == "container" {
+                    ContainerRole::App
+                } else {
+                    ContainerRole::Init
+                },
+                container: name,
+                image: "x",
+            })
+            .collect();
+        let refs: Vec<&At<'_>> = ats.iter().collect();
+        assert_eq!(containers_of(&refs), expected);
     }
 
     #[test]
