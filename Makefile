@@ -183,7 +183,8 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 		secret-opaque-1mib=target/bench/secret-opaque-1mib.json \
 		secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-lookups.json \
-		deployment-3-containers-lookups=bench/requests/deployment-3-containers-lookups.json@bench/requests/deployment-3-containers-lookups.session.yml
+		deployment-3-containers-lookups=bench/requests/deployment-3-containers-lookups.json@bench/requests/deployment-3-containers-lookups.session.yml \
+		deployment-3-containers-lookups-rejected=bench/requests/deployment-3-containers-lookups-rejected.json@bench/requests/deployment-3-containers-lookups-rejected.session.yml
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-add-missing.json \
 		deployment-3-containers-fix=bench/requests/deployment-3-containers-fix.json
 

@@ -460,6 +460,29 @@ fn not_served_fixes(
         return Vec::new();
     };
     let name = candidate.secret.name.as_str();
+    // A Secret with keys for other registries (not near misses of this one, which were meant
+    // for it) keeps them: `kubectl create secret docker-registry` writes one key, and
+    // rewriting the Secret for this registry would break the images it serves today.
+    if let State::Usable { keys, .. } = &candidate.secret.state {
+        let serving: Vec<String> = keys
+            .iter()
+            .enumerate()
+            .filter(|(k, held)| {
+                held.key.is_ok()
+                    && held.has_credentials
+                    && !candidate.hints.iter().any(|(h, _)| h == k)
+            })
+            .map(|(_, held)| held.shown.to_string())
+            .collect();
+        if !serving.is_empty() {
+            return vec![format!(
+                "add a key for {domain} to the .dockerconfigjson of Secret {name:?}, beside {} \
+                 (rewriting it with `kubectl create secret docker-registry` would keep {domain} \
+                 alone and break what it serves now)",
+                serving.join(" and ")
+            )];
+        }
+    }
     let fix = SecretFix {
         servers: vec![domain.to_owned()],
         delete_first: matches!(
@@ -1001,6 +1024,20 @@ mod tests {
             let m = v.expect_rejected();
             assert!(m.contains(r#"no key of its pull secret regcred-ro serves it: regcred-ro holds "https://index.docker.io/v1/" (the Docker Hub key that `kubectl create secret docker-registry` writes when --docker-server is left out)"#), "{m}");
             assert!(m.contains(r#"replace Secret "regcred-ro" with `kubectl create secret docker-registry regcred-ro --docker-server=private.registry.com"#), "{m}");
+        }
+
+        /// The fix for a Secret that serves another registry keeps what it serves: a rewrite
+        /// with `kubectl create secret docker-registry` would keep one key.
+        #[test]
+        fn a_secret_that_serves_another_registry_gets_a_key_added() {
+            let v = check(
+                WorkloadKind::Pod,
+                &["private.registry.com/app", "registry.local:5000/side"],
+                &["regcred"],
+            );
+            let m = v.expect_rejected();
+            assert!(m.contains(r#"To fix: add a key for registry.local:5000 to the .dockerconfigjson of Secret "regcred", beside "private.registry.com""#), "{m}");
+            assert!(!m.contains("--docker-server=registry.local:5000"), "{m}");
         }
 
         #[test]
