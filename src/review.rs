@@ -10,10 +10,10 @@ use std::rc::Rc;
 use crate::cluster::{Cluster, Uncached};
 use crate::json;
 use crate::kubelet::lookups::Lookups;
-use crate::pods::check::{judges_anything, review_pod_spec};
+use crate::pods::check::{PodReview, judges_anything, review_pod_spec};
 use crate::pods::{self, fix};
 
-use crate::request::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind};
+use crate::request::{AdmissionRequest, KindOnly, Spec, ValidationPayload, WorkloadKind};
 use crate::secrets::{self, check::check_secret};
 use crate::settings::Settings;
 use crate::verdict::{ChangedObject, SecretKind, Subject, Verdict};
@@ -156,29 +156,74 @@ fn review_request(
     // secret makes no host call.
     let namespace = namespace.filter(|_| settings.cluster_lookups() && judges_anything(spec, old));
     let cached = namespace.map(|namespace| Lookups::fetch(cluster, kind, spec, namespace));
-    let mut review = review_pod_spec(settings, &subject, spec, old, cached.as_ref());
-    // The host keeps its answers a few seconds: a Secret or ServiceAccount fixed a moment ago
-    // may still read as it was. A cached read may accept, but never reject nor plan a fix:
-    // those read again, past the cache, and judge what they read then. Only that path pays.
-    let fresh: Option<Lookups>;
-    let mut lookups = cached.as_ref();
-    if let Some(namespace) = namespace
-        && review.finds_anything()
-    {
-        fresh = Some(Lookups::fetch(&Uncached(cluster), kind, spec, namespace));
-        lookups = fresh.as_ref();
-        review = review_pod_spec(settings, &subject, spec, old, lookups);
+    let review = review_pod_spec(settings, &subject, spec, old, cached.as_ref());
+    match namespace {
+        // The host keeps its answers a few seconds: a Secret or ServiceAccount fixed a moment
+        // ago may still read as it was. A cached read may accept, but never reject nor plan a
+        // fix: those read again, past the cache, and judge what they read then. Only that path
+        // pays.
+        Some(namespace) if review.finds_anything() => {
+            judge_uncached(settings, &subject, spec, old, cluster, namespace, payload)
+        }
+        _ => conclude(
+            settings,
+            &subject,
+            spec,
+            review,
+            cached.as_ref(),
+            cluster,
+            payload,
+        ),
     }
+}
+
+/// [`review_request`]'s rejecting path with lookups: the same review on the objects read again
+/// past the host's cache. Out of line, so that the accepting path's code stays as it was.
+#[cold]
+#[inline(never)]
+fn judge_uncached(
+    settings: &Settings,
+    subject: &Subject<'_, WorkloadKind>,
+    spec: &Spec<'_>,
+    old: Option<&Spec<'_>>,
+    cluster: &dyn Cluster,
+    namespace: &str,
+    payload: &[u8],
+) -> Verdict {
+    let fresh = Lookups::fetch(&Uncached(cluster), subject.kind, spec, namespace);
+    let review = review_pod_spec(settings, subject, spec, old, Some(&fresh));
+    conclude(
+        settings,
+        subject,
+        spec,
+        review,
+        Some(&fresh),
+        cluster,
+        payload,
+    )
+}
+
+/// The verdict on a pod spec's review: the fix when it is on and fixes it, the review's words
+/// otherwise.
+fn conclude<'r>(
+    settings: &'r Settings,
+    subject: &'r Subject<'r, WorkloadKind>,
+    spec: &'r Spec<'r>,
+    review: PodReview<'r>,
+    lookups: Option<&'r Lookups>,
+    cluster: &dyn Cluster,
+    payload: &[u8],
+) -> Verdict {
     if settings.add_missing_pull_secrets() && !review.problems.is_empty() {
         // The fix changes the pull secrets, and an update that changes them is judged in full
         // (images it left alone too): the fix is planned on that judgement, so that the fixed
         // object passes it.
         let full = review
             .left_images_alone
-            .then(|| review_pod_spec(settings, &subject, spec, None, lookups));
+            .then(|| review_pod_spec(settings, subject, spec, None, lookups));
         let judged = full.as_ref().unwrap_or(&review);
         if let Some(plan) = fix::plan(judged, &Uncached(cluster))
-            && let Some(object) = changed_object(payload, kind, &plan)
+            && let Some(object) = changed_object(payload, subject.kind, &plan)
         {
             let mut warnings = pods::words::warnings(judged);
             warnings.extend(pods::fix_words::warnings(&plan));
