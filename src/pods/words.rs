@@ -96,10 +96,10 @@ fn message(settings: &Settings, review: &PodReview<'_>) -> String {
             }
             let problem = &review.problems[i];
             let mut group: Vec<&At<'_>> = Vec::new();
-            for j in i..count {
-                if !told[j] && same_finding(problem, &review.problems[j]) {
-                    told[j] = true;
-                    group.push(review.problems[j].at());
+            for (other, told) in review.problems.iter().zip(told.iter_mut()).skip(i) {
+                if !*told && same_finding(problem, other) {
+                    *told = true;
+                    group.push(other.at());
                 }
             }
             if i > 0 {
