@@ -2,6 +2,7 @@
 #   make run    build the policy and evaluate a sample admission request
 #   make test   formatting, lints, unit tests and the end-to-end suite
 #   make bench  evaluation time per request against a parse-only floor guest, and module size
+#   make server-bench  throughput and latency of the policy against the floor in the real policy-server
 #   make artifacthub-pkg.yml  regenerate the Artifact Hub package file (needs kwctl)
 #   make web    build the troubleshooter page into web/dist/; make serve-web serves it
 
@@ -16,7 +17,7 @@ SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 RUNNER_SOURCES := $(shell find e2e-tests/runner/src -name '*.rs') e2e-tests/runner/Cargo.toml Cargo.lock
 DATA := e2e-tests/test_data
 
-.PHONY: all run test fmt lint unit-tests e2e-tests check-workflows check-release-tag bench limits fuzz clean deps wasm-target
+.PHONY: all run test fmt lint unit-tests e2e-tests check-workflows check-release-tag bench server-bench limits fuzz clean deps wasm-target
 
 all: policy.wasm
 
@@ -142,6 +143,12 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 		deployment-3-containers-lookups=bench/requests/deployment-3-containers-lookups.json@bench/requests/deployment-3-containers-lookups.session.yml
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-add-missing.json \
 		deployment-3-containers-fix=bench/requests/deployment-3-containers-fix.json
+
+# What users pay per request: both modules annotated and served by one real policy-server 1.35
+# (../shared/tools; skipped when missing), driven by wrk (bench/server/run.sh). Durations and
+# rounds: SERVER_BENCH_DURATION=5s SERVER_BENCH_ROUNDS=2 (see the script for the rest).
+server-bench: policy.wasm floor.wasm
+	bench/server/run.sh
 
 # The policy's bounds through the compiled module: time and guest memory of the largest requests.
 limits: policy.wasm $(RUNNER)
