@@ -15,9 +15,12 @@
 # Environment (all optional):
 #   SERVER_BENCH_DURATION (5s), SERVER_BENCH_ROUNDS (2), SERVER_BENCH_CONNECTIONS (8),
 #   SERVER_BENCH_THREADS (wrk threads, 2), SERVER_BENCH_WORKERS (policy-server workers, 2),
+#   SERVER_BENCH_LOG_LEVEL (info, policy-server's default: one line per request, for both),
 #   SERVER_BENCH_TOOLS (../shared/tools), POLICY (policy.wasm), FLOOR (floor.wasm),
 #   SETTINGS (e2e-tests/test_data/settings.yaml), SERVER_BENCH_OUT (target/server-bench),
-#   SERVER_BENCH_REQUESTS ("name=file:allowed ..." instead of the default list).
+#   SERVER_BENCH_REQUESTS ("name=file:allowed ..." instead of the default list),
+#   SERVER_BENCH_PERF=1: `perf record -g` the policy server during every round, into
+#   $SERVER_BENCH_OUT/rounds/*.perf.data (sampling slows it down: figures for comparison only).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,6 +31,7 @@ ROUNDS=${SERVER_BENCH_ROUNDS:-2}
 CONNECTIONS=${SERVER_BENCH_CONNECTIONS:-8}
 THREADS=${SERVER_BENCH_THREADS:-2}
 WORKERS=${SERVER_BENCH_WORKERS:-2}
+LOG_LEVEL=${SERVER_BENCH_LOG_LEVEL:-info}
 TOOLS=${SERVER_BENCH_TOOLS:-$ROOT/../shared/tools}
 POLICY=${POLICY:-policy.wasm}
 FLOOR=${FLOOR:-floor.wasm}
@@ -108,7 +112,7 @@ trap 'exit 130' INT TERM
 env -u KUBECONFIG "$POLICY_SERVER" --policies "$OUT/policies.yml" --addr 127.0.0.1 --port "$PORT" \
   --readiness-probe-port "$READY_PORT" --workers "$WORKERS" \
   --policies-download-dir "$OUT/downloads" --sigstore-cache-dir "$OUT/sigstore" \
-  --ignore-kubernetes-connection-failure --log-level warn --log-no-color \
+  --ignore-kubernetes-connection-failure --log-level "$LOG_LEVEL" --log-no-color \
   >"$OUT/policy-server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 240); do
@@ -139,9 +143,15 @@ check() {
 
 # One wrk round; prints "rps p50_us p99_us", and fails on any wrong answer.
 round() {
-  local id=$1 body=$2 expected=$3 log=$4 line
+  local id=$1 body=$2 expected=$3 log=$4 line perf_pid=
+  if [ "${SERVER_BENCH_PERF:-0}" = 1 ]; then
+    perf record -q -F 1999 -g -p "$server_pid" -o "${log%.txt}.perf.data" -- sleep "$DURATION" \
+      >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   BODY=$body EXPECT_ALLOWED=$expected wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" \
     --latency -s "$HERE/wrk.lua" "$BASE/validate/$id" >"$log" 2>&1 || { cat "$log" >&2; fail "wrk failed"; }
+  [ -z "$perf_pid" ] || wait "$perf_pid" || true
   line=$(grep '^RESULT ' "$log") || { cat "$log" >&2; fail "wrk printed no RESULT"; }
   local non200 wrong sock
   non200=$(sed -n 's/.* non200=\([0-9]*\).*/\1/p' <<<"$line")
@@ -194,7 +204,7 @@ done
 kill -0 "$server_pid" 2>/dev/null || fail "policy-server died during the run"
 
 {
-  echo "policy-server 1.35.0, $WORKERS workers, plain HTTP on loopback; wrk $THREADS threads, $CONNECTIONS connections,"
+  echo "policy-server 1.35.0, $WORKERS workers, log level $LOG_LEVEL, plain HTTP on loopback; wrk $THREADS threads, $CONNECTIONS connections,"
   echo "best of $ROUNDS rounds of $DURATION per module and request; settings $SETTINGS for both modules"
   echo
   printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs floor_req/s floor_p50_µs floor_p99_µs ratio" \
