@@ -194,6 +194,29 @@ fn minor_faults() -> u64 {
         .unwrap_or(0)
 }
 
+/// `POLICY_RUNNER_COLD_CACHE=MIB`: before each fresh call, the bench writes over a buffer of
+/// that many MiB (untimed), so that the call finds the CPU caches holding other data, as in a
+/// policy server whose own work between two guest calls evicts the guest's code and data.
+#[derive(Debug, Default)]
+struct ColdCache(Vec<u8>);
+
+impl ColdCache {
+    fn from_env() -> ColdCache {
+        let mib = std::env::var("POLICY_RUNNER_COLD_CACHE")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        ColdCache(vec![0; mib << 20])
+    }
+
+    fn evict(&mut self) {
+        for line in self.0.iter_mut().step_by(64) {
+            *line = line.wrapping_add(1);
+        }
+        std::hint::black_box(&self.0);
+    }
+}
+
 /// One fresh-instance call, step by step: nanoseconds and minor page faults of instantiate,
 /// init, call and drop; then, on another fresh instance, the `validate_settings` call.
 #[derive(Debug, Clone, Copy, Default)]
@@ -206,9 +229,15 @@ struct FreshSample {
 /// What the policy server does for each request with a module it pre-instantiated: a new
 /// instance, `wapc_init`, the call, the instance dropped. Each step timed (the page-fault
 /// counter is read between steps, outside the timings).
-fn time_fresh(module: &Policy, payload: &[u8], settings: &[u8]) -> Result<FreshSample, String> {
+fn time_fresh(
+    module: &Policy,
+    payload: &[u8],
+    settings: &[u8],
+    cold: &mut ColdCache,
+) -> Result<FreshSample, String> {
     let mut sample = FreshSample::default();
     module.host().rewind();
+    cold.evict();
     let f0 = minor_faults();
     let t0 = Instant::now();
     let instance = module.fresh_instance()?;
@@ -234,6 +263,7 @@ fn time_fresh(module: &Policy, payload: &[u8], settings: &[u8]) -> Result<FreshS
         .fresh_instance()?
         .initialise()
         .map_err(|e| format!("{e:?}"))?;
+    cold.evict();
     let start = Instant::now();
     let result = guest.call("validate_settings", settings);
     sample.settings_ns = start.elapsed().as_nanos() as u64;
@@ -320,6 +350,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
     check_settings(&policy, &settings)?;
     check_settings(&floor, &settings).map_err(|e| format!("floor: {e}"))?;
 
+    let mut cold = ColdCache::from_env();
     let mut reports = Vec::with_capacity(requests.len());
     for (named, request, session) in &requests {
         let name = &named.name;
@@ -364,11 +395,17 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
                 (time_call(&policy, &payload), f)
             };
             let (pf, ff) = if i % 2 == 0 {
-                let pf = time_fresh(&policy, &payload, &settings_payload)?;
-                (pf, time_fresh(&floor, &payload, &settings_payload)?)
+                let pf = time_fresh(&policy, &payload, &settings_payload, &mut cold)?;
+                (
+                    pf,
+                    time_fresh(&floor, &payload, &settings_payload, &mut cold)?,
+                )
             } else {
-                let ff = time_fresh(&floor, &payload, &settings_payload)?;
-                (time_fresh(&policy, &payload, &settings_payload)?, ff)
+                let ff = time_fresh(&floor, &payload, &settings_payload, &mut cold)?;
+                (
+                    time_fresh(&policy, &payload, &settings_payload, &mut cold)?,
+                    ff,
+                )
             };
             if i >= args.warmup as usize {
                 policy_ns.push(p);
@@ -809,7 +846,7 @@ mod tests {
         assert_eq!(policy.peak_memory(), Some(4 * 64 * 1024));
         let lookup = br#"{"api_version":"v1","kind":"Secret","name":"regcred","namespace":"team-a","disable_cache":false,"field_masks":null}"#;
         for _ in 0..3 {
-            let sample = time_fresh(&policy, lookup, b"{}").unwrap();
+            let sample = time_fresh(&policy, lookup, b"{}", &mut ColdCache(vec![0; 4096])).unwrap();
             assert!(sample.ns.iter().all(|&ns| ns > 0), "{sample:?}");
             assert!(sample.settings_ns > 0);
             // One exchange used by the fresh call, none by validate_settings (the echo guest

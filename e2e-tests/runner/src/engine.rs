@@ -80,6 +80,9 @@ pub struct EngineOptions {
     pub perf_map: bool,
     /// Count the guest's linear memory (see [`MemoryMeter`]).
     pub measure_memory: bool,
+    /// Compile with epoch interruption, as the policy server does for its timeouts (the
+    /// deadline is never reached here: only the checks' cost is added).
+    pub epoch_interruption: bool,
 }
 
 /// A module compiled and linked once, from which instances are made: what the policy server
@@ -149,7 +152,7 @@ impl Prepared {
         options: EngineOptions,
         host: HostCallback,
     ) -> Result<Prepared, LoadError> {
-        let engine = engine(options.perf_map).map_err(|e| LoadError::Engine(e.to_string()))?;
+        let engine = engine(options).map_err(|e| LoadError::Engine(e.to_string()))?;
         let module = Module::new(&engine, bytes).map_err(|e| LoadError::Module(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         // Preview 1 and its predecessor `wasi_unstable`, as the provider links them.
@@ -185,6 +188,10 @@ impl Prepared {
         let mut store = Store::new(self.pre.module().engine(), state);
         if self.options.measure_memory {
             store.limiter(|s| s.meter.as_mut().expect("installed only with a meter"));
+        }
+        if self.options.epoch_interruption {
+            // The epoch is never incremented: no call is ever interrupted.
+            store.set_epoch_deadline(1);
         }
         let instance = self
             .pre
@@ -286,11 +293,12 @@ impl Guest {
 
 /// wasmtime's default configuration, which is what the provider builds when given no engine
 /// (and what the runner gave it), plus the perf map when asked for.
-fn engine(perf_map: bool) -> wasmtime::Result<Engine> {
+fn engine(options: EngineOptions) -> wasmtime::Result<Engine> {
     let mut config = wasmtime::Config::default();
-    if perf_map {
+    if options.perf_map {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
+    config.epoch_interruption(options.epoch_interruption);
     Engine::new(&config)
 }
 
@@ -640,6 +648,27 @@ mod tests {
         assert_eq!(second.call("validate", b"").unwrap(), b"ready");
         assert_eq!(second.peak_memory(), Some(3 * page));
         assert_eq!(first.peak_memory(), Some(3 * page));
+    }
+
+    #[test]
+    fn epoch_interruption_never_interrupts() {
+        let guest = Guest::load(
+            &module(
+                "",
+                "(call $guest_request (i32.const 1024) (i32.const 2048))
+                 (call $guest_response (i32.const 2048) (local.get $msg_len))
+                 (i32.const 1)",
+            ),
+            EngineOptions {
+                epoch_interruption: true,
+                ..EngineOptions::default()
+            },
+            no_host(),
+        )
+        .unwrap();
+        for _ in 0..3 {
+            assert_eq!(guest.call("validate", b"payload").unwrap(), b"payload");
+        }
     }
 
     #[test]

@@ -34,13 +34,15 @@ impl Default for LoadOptions {
 }
 
 impl LoadOptions {
-    /// The switches the environment can turn on: `POLICY_RUNNER_PERFMAP` (set) and
-    /// `POLICY_RUNNER_MEMORY=1`.
+    /// The switches the environment can turn on: `POLICY_RUNNER_PERFMAP` (set),
+    /// `POLICY_RUNNER_MEMORY=1` and `POLICY_RUNNER_EPOCH_INTERRUPTION=1`.
     pub fn from_env() -> Self {
         LoadOptions {
             engine: EngineOptions {
                 measure_memory: std::env::var("POLICY_RUNNER_MEMORY").is_ok_and(|v| v == "1"),
                 perf_map: std::env::var_os("POLICY_RUNNER_PERFMAP").is_some(),
+                epoch_interruption: std::env::var("POLICY_RUNNER_EPOCH_INTERRUPTION")
+                    .is_ok_and(|v| v == "1"),
             },
             ..LoadOptions::default()
         }
