@@ -137,6 +137,7 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings.yaml \
 		pod-3-containers=bench/requests/pod-3-containers.json \
 		cronjob-10-containers=bench/requests/cronjob-10-containers.json \
+		deployment-10-containers-rejected=bench/requests/deployment-10-containers-rejected.json \
 		secret-opaque-1mib=target/bench/secret-opaque-1mib.json \
 		secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-lookups.json \

@@ -186,7 +186,7 @@ for entry in $REQUESTS; do
   check "$FLOOR_ID" "$body" true >/dev/null
   [ -z "$message" ] || messages+=("$name: $(cut -c 1-200 <<<"$message")$([ ${#message} -le 200 ] || echo ...)")
   say "$name ($(wc -c <"$body") B): allowed $expected, as expected; $ROUNDS rounds of $DURATION each"
-  best_policy= best_floor=
+  best_policy= best_floor= rounds_policy= rounds_floor=
   for r in $(seq 1 "$ROUNDS"); do
     # Alternate which module goes first.
     if [ $((r % 2)) = 1 ]; then order="$POLICY_ID $FLOOR_ID"; else order="$FLOOR_ID $POLICY_ID"; fi
@@ -194,11 +194,17 @@ for entry in $REQUESTS; do
       if [ "$id" = "$POLICY_ID" ]; then exp=$expected; else exp=true; fi
       result=$(round "$id" "$body" "$exp" "$OUT/rounds/$name.$id.$r.txt")
       say "  round $r $id: $result (req/s p50_us p99_us)"
-      if [ "$id" = "$POLICY_ID" ]; then best_policy=$(best "$best_policy" "$result")
-      else best_floor=$(best "$best_floor" "$result"); fi
+      rps=$(printf '%.0f' "${result%% *}")
+      if [ "$id" = "$POLICY_ID" ]; then
+        best_policy=$(best "$best_policy" "$result")
+        rounds_policy=${rounds_policy:+$rounds_policy,}$rps
+      else
+        best_floor=$(best "$best_floor" "$result")
+        rounds_floor=${rounds_floor:+$rounds_floor,}$rps
+      fi
     done
   done
-  rows+=("$name $(wc -c <"$body") $expected $best_policy $best_floor")
+  rows+=("$name $(wc -c <"$body") $expected $best_policy $best_floor $rounds_policy $rounds_floor")
 done
 
 kill -0 "$server_pid" 2>/dev/null || fail "policy-server died during the run"
@@ -207,13 +213,14 @@ kill -0 "$server_pid" 2>/dev/null || fail "policy-server died during the run"
   echo "policy-server 1.35.0, $WORKERS workers, log level $LOG_LEVEL, plain HTTP on loopback; wrk $THREADS threads, $CONNECTIONS connections,"
   echo "best of $ROUNDS rounds of $DURATION per module and request; settings $SETTINGS for both modules"
   echo
-  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs floor_req/s floor_p50_µs floor_p99_µs ratio" \
-    "${rows[@]/%/}" |
+  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs floor_req/s floor_p50_µs floor_p99_µs ratio policy_rounds floor_rounds" \
+    "${rows[@]}" |
     awk 'NR == 1 { print; next }
-         { printf "%s %s %s %.0f %d %d %.0f %d %d %.2f\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $4 / $7 }' |
+         { printf "%s %s %s %.0f %d %d %.0f %d %d %.2f %s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $4 / $7, $10, $11 }' |
     column -t
   echo
-  echo "ratio: policy requests per second / floor requests per second (1.00: the policy costs what parsing costs)"
+  echo "ratio: policy requests per second / floor requests per second of the best rounds (1.00: the policy"
+  echo "costs what parsing costs); *_rounds: every round's requests per second, to show the machine's noise"
   if [ ${#messages[@]} -gt 0 ]; then
     echo
     echo "messages:"
