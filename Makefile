@@ -4,6 +4,7 @@
 #   make bench  evaluation time per request against a parse-only floor guest, and module size
 #   make cluster-tests  the policy in a real control plane, through the real policy-server (needs ../shared/tools)
 #   make cluster-bench  the admission latency the policy adds there, at the API server
+#   make server-bench  throughput and latency of the policy against the floor in the real policy-server
 #   make artifacthub-pkg.yml  regenerate the Artifact Hub package file (needs kwctl)
 #   make web    build the troubleshooter page into web/dist/; make serve-web serves it
 
@@ -23,7 +24,7 @@ SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 RUNNER_SOURCES := $(shell find e2e-tests/runner/src -name '*.rs') e2e-tests/runner/Cargo.toml Cargo.lock
 DATA := e2e-tests/test_data
 
-.PHONY: all run test fmt lint unit-tests e2e-tests check-workflows check-release-tag bench limits fuzz clean deps wasm-target
+.PHONY: all run test fmt lint unit-tests e2e-tests check-workflows check-release-tag bench server-bench limits fuzz clean deps wasm-target
 
 all: policy.wasm
 
@@ -180,6 +181,7 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings.yaml \
 		pod-3-containers=bench/requests/pod-3-containers.json \
 		cronjob-10-containers=bench/requests/cronjob-10-containers.json \
+		deployment-10-containers-rejected=bench/requests/deployment-10-containers-rejected.json \
 		secret-opaque-1mib=target/bench/secret-opaque-1mib.json \
 		secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-lookups.json \
@@ -187,6 +189,12 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 		deployment-3-containers-lookups-rejected=bench/requests/deployment-3-containers-lookups-rejected.json@bench/requests/deployment-3-containers-lookups-rejected.session.yml
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-add-missing.json \
 		deployment-3-containers-fix=bench/requests/deployment-3-containers-fix.json
+
+# What users pay per request: both modules annotated and served by one real policy-server 1.35
+# (../shared/tools; skipped when missing), driven by wrk (bench/server/run.sh). Durations and
+# rounds: SERVER_BENCH_DURATION=5s SERVER_BENCH_ROUNDS=2 (see the script for the rest).
+server-bench: policy.wasm floor.wasm
+	bench/server/run.sh
 
 # The policy's bounds through the compiled module: time and guest memory of the largest requests.
 limits: policy.wasm $(RUNNER)

@@ -30,7 +30,9 @@ pub enum Command {
     Run(RunArgs),
     /// Times the policy's `validate` against a floor guest's
     ///
-    /// The guest `validate` call of both modules, interleaved call by call, per request.
+    /// The guest `validate` call of both modules, interleaved call by call, per request: warm
+    /// (one instance serves every call) and fresh (a new instance per call, as the policy
+    /// server runs requests: instantiate, wapc_init, validate, drop, each step timed).
     Bench(BenchArgs),
 }
 

@@ -22,11 +22,14 @@
 
 use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 
 use wasi_common::I32Exit;
 use wasi_common::WasiCtx;
 use wasi_common::sync::WasiCtxBuilder;
-use wasmtime::{Caller, Engine, Linker, Memory, Module, Store, TypedFunc, format_err};
+use wasmtime::{
+    Caller, Engine, Instance, InstancePre, Linker, Memory, Module, Store, TypedFunc, format_err,
+};
 
 use crate::memory::MemoryMeter;
 
@@ -77,6 +80,25 @@ pub struct EngineOptions {
     pub perf_map: bool,
     /// Count the guest's linear memory (see [`MemoryMeter`]).
     pub measure_memory: bool,
+    /// Compile with epoch interruption, as the policy server does for its timeouts (the
+    /// deadline is never reached here: only the checks' cost is added).
+    pub epoch_interruption: bool,
+}
+
+/// A module compiled and linked once, from which instances are made: what the policy server
+/// keeps per policy (its pre-instantiated module), giving every request a fresh instance.
+pub struct Prepared {
+    pre: InstancePre<GuestState>,
+    host: Rc<HostCallback>,
+    options: EngineOptions,
+}
+
+/// A new instance in its own store (linear memory and its data, tables, globals), whose
+/// initialisers have not run yet: the two steps are apart so that the bench can time each.
+pub struct Uninitialised {
+    store: Store<GuestState>,
+    instance: Instance,
+    guest_call: TypedFunc<(i32, i32), i32>,
 }
 
 /// A waPC guest, instantiated and initialised, ready for calls.
@@ -91,7 +113,7 @@ pub struct Guest {
 /// What the host functions reach through the store.
 struct GuestState {
     wasi: WasiCtx,
-    host: HostCallback,
+    host: Rc<HostCallback>,
     exchange: Exchange,
     /// Present when memory is measured; it is then the store's resource limiter.
     meter: Option<MemoryMeter>,
@@ -123,14 +145,14 @@ impl Exchange {
     }
 }
 
-impl Guest {
-    /// Compiles, links, instantiates and initialises a module, in the provider's order.
-    pub fn load(
+impl Prepared {
+    /// Compiles and links a module (the provider's first steps); no instance yet.
+    pub fn compile(
         bytes: &[u8],
         options: EngineOptions,
         host: HostCallback,
-    ) -> Result<Guest, LoadError> {
-        let engine = engine(options.perf_map).map_err(|e| LoadError::Engine(e.to_string()))?;
+    ) -> Result<Prepared, LoadError> {
+        let engine = engine(options).map_err(|e| LoadError::Engine(e.to_string()))?;
         let module = Module::new(&engine, bytes).map_err(|e| LoadError::Module(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         // Preview 1 and its predecessor `wasi_unstable`, as the provider links them.
@@ -140,22 +162,39 @@ impl Guest {
         let pre = linker
             .instantiate_pre(&module)
             .map_err(|e| LoadError::Module(e.to_string()))?;
+        Ok(Prepared {
+            pre,
+            host: Rc::new(host),
+            options,
+        })
+    }
 
+    /// A new instance in a new store, initialised (`_start`, `wapc_init`), in the provider's
+    /// order.
+    pub fn instantiate(&self) -> Result<Guest, LoadError> {
+        self.new_instance()?.initialise()
+    }
+
+    /// A new store (and WASI context), and the pre-instantiated module instantiated into it.
+    pub fn new_instance(&self) -> Result<Uninitialised, LoadError> {
         // What kwctl gives a policy: stdio, and no arguments, environment or directories.
         let wasi = WasiCtxBuilder::new().inherit_stdio().build();
         let state = GuestState {
             wasi,
-            host,
+            host: Rc::clone(&self.host),
             exchange: Exchange::default(),
-            meter: options.measure_memory.then(MemoryMeter::default),
+            meter: self.options.measure_memory.then(MemoryMeter::default),
         };
-        let mut store = Store::new(&engine, state);
-        if options.measure_memory {
+        let mut store = Store::new(self.pre.module().engine(), state);
+        if self.options.measure_memory {
             store.limiter(|s| s.meter.as_mut().expect("installed only with a meter"));
         }
-
-        let init_failed = |e: String| LoadError::Init(format!("Initialization failed: {e}"));
-        let instance = pre
+        if self.options.epoch_interruption {
+            // The epoch is never incremented: no call is ever interrupted.
+            store.set_epoch_deadline(1);
+        }
+        let instance = self
+            .pre
             .instantiate(&mut store)
             .map_err(|e| init_failed(e.to_string()))?;
         let guest_call = instance
@@ -165,6 +204,26 @@ impl Guest {
                     "Guest call function (__guest_call) not exported by wasm module.".into(),
                 )
             })?;
+        Ok(Uninitialised {
+            store,
+            instance,
+            guest_call,
+        })
+    }
+}
+
+fn init_failed(e: String) -> LoadError {
+    LoadError::Init(format!("Initialization failed: {e}"))
+}
+
+impl Uninitialised {
+    /// Runs the initialisers the module exports, `_start` then `wapc_init`.
+    pub fn initialise(self) -> Result<Guest, LoadError> {
+        let Uninitialised {
+            mut store,
+            instance,
+            guest_call,
+        } = self;
         for start in STARTS {
             if instance.get_export(&mut store, start).is_none() {
                 continue;
@@ -185,6 +244,17 @@ impl Guest {
             store: RefCell::new(store),
             guest_call,
         })
+    }
+}
+
+impl Guest {
+    /// Compiles, links, instantiates and initialises a module, in the provider's order.
+    pub fn load(
+        bytes: &[u8],
+        options: EngineOptions,
+        host: HostCallback,
+    ) -> Result<Guest, LoadError> {
+        Prepared::compile(bytes, options, host)?.instantiate()
     }
 
     /// One waPC call: the guest's reply, or its error.
@@ -223,11 +293,12 @@ impl Guest {
 
 /// wasmtime's default configuration, which is what the provider builds when given no engine
 /// (and what the runner gave it), plus the perf map when asked for.
-fn engine(perf_map: bool) -> wasmtime::Result<Engine> {
+fn engine(options: EngineOptions) -> wasmtime::Result<Engine> {
     let mut config = wasmtime::Config::default();
-    if perf_map {
+    if options.perf_map {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
+    config.epoch_interruption(options.epoch_interruption);
     Engine::new(&config)
 }
 
@@ -544,6 +615,60 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(guest.call("validate", b"").unwrap(), b"ready");
+    }
+
+    #[test]
+    fn a_prepared_module_gives_fresh_initialised_instances() {
+        // `wapc_init` sets a flag; a call grows the memory by two pages and answers "ready".
+        let prepared = Prepared::compile(
+            &module(
+                r#"(global $ready (mut i32) (i32.const 0))
+                   (data (i32.const 400) "ready")
+                   (func (export "wapc_init") (global.set $ready (i32.const 1)))"#,
+                "(if (global.get $ready)
+                   (then (drop (memory.grow (i32.const 2)))
+                         (call $guest_response (i32.const 400) (i32.const 5))))
+                 (global.get $ready)",
+            ),
+            EngineOptions {
+                measure_memory: true,
+                ..EngineOptions::default()
+            },
+            no_host(),
+        )
+        .unwrap();
+        let page = 64 * 1024;
+        let first = prepared.instantiate().unwrap();
+        assert_eq!(first.call("validate", b"").unwrap(), b"ready");
+        assert_eq!(first.peak_memory(), Some(3 * page));
+        // The next instance starts from the module again: one page, and `wapc_init` runs when
+        // it is initialised, not before.
+        let second = prepared.new_instance().unwrap().initialise().unwrap();
+        assert_eq!(second.peak_memory(), Some(page));
+        assert_eq!(second.call("validate", b"").unwrap(), b"ready");
+        assert_eq!(second.peak_memory(), Some(3 * page));
+        assert_eq!(first.peak_memory(), Some(3 * page));
+    }
+
+    #[test]
+    fn epoch_interruption_never_interrupts() {
+        let guest = Guest::load(
+            &module(
+                "",
+                "(call $guest_request (i32.const 1024) (i32.const 2048))
+                 (call $guest_response (i32.const 2048) (local.get $msg_len))
+                 (i32.const 1)",
+            ),
+            EngineOptions {
+                epoch_interruption: true,
+                ..EngineOptions::default()
+            },
+            no_host(),
+        )
+        .unwrap();
+        for _ in 0..3 {
+            assert_eq!(guest.call("validate", b"payload").unwrap(), b"payload");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::{EngineOptions, Guest, GuestCallFailure, LoadError};
+use crate::engine::{EngineOptions, Guest, GuestCallFailure, LoadError, Prepared, Uninitialised};
 use crate::host::{ContextAccess, Host};
 use crate::replay::Replayer;
 
@@ -34,21 +34,25 @@ impl Default for LoadOptions {
 }
 
 impl LoadOptions {
-    /// The switches the environment can turn on: `POLICY_RUNNER_PERFMAP` (set) and
-    /// `POLICY_RUNNER_MEMORY=1`.
+    /// The switches the environment can turn on: `POLICY_RUNNER_PERFMAP` (set),
+    /// `POLICY_RUNNER_MEMORY=1` and `POLICY_RUNNER_EPOCH_INTERRUPTION=1`.
     pub fn from_env() -> Self {
         LoadOptions {
             engine: EngineOptions {
                 measure_memory: std::env::var("POLICY_RUNNER_MEMORY").is_ok_and(|v| v == "1"),
                 perf_map: std::env::var_os("POLICY_RUNNER_PERFMAP").is_some(),
+                epoch_interruption: std::env::var("POLICY_RUNNER_EPOCH_INTERRUPTION")
+                    .is_ok_and(|v| v == "1"),
             },
             ..LoadOptions::default()
         }
     }
 }
 
-/// A policy module, loaded and initialised (`wapc_init` has run), ready for guest calls.
+/// A policy module, loaded and initialised (`wapc_init` has run), ready for guest calls; and
+/// the compiled module it came from, for fresh instances.
 pub struct Policy {
+    prepared: Prepared,
     guest: Guest,
     host: Arc<Host>,
     path: PathBuf,
@@ -75,14 +79,7 @@ impl Policy {
     pub fn from_bytes(bytes: &[u8], path: &Path, options: LoadOptions) -> Result<Policy, String> {
         let host = Arc::new(Host::new(options.access, options.session));
         let callback_host = host.clone();
-        let guest = Guest::load(
-            bytes,
-            options.engine,
-            Box::new(move |binding, namespace, operation, payload| {
-                callback_host.call(binding, namespace, operation, payload)
-            }),
-        )
-        .map_err(|e| match e {
+        let load_error = |e| match e {
             LoadError::Engine(e) => format!("cannot set up the wasmtime engine: {e}"),
             LoadError::Module(e) => format!(
                 "cannot load {} as a WebAssembly module: {e}",
@@ -91,8 +88,18 @@ impl Policy {
             LoadError::Init(e) => {
                 format!("cannot initialise {} as a waPC guest: {e}", path.display())
             }
-        })?;
+        };
+        let prepared = Prepared::compile(
+            bytes,
+            options.engine,
+            Box::new(move |binding, namespace, operation, payload| {
+                callback_host.call(binding, namespace, operation, payload)
+            }),
+        )
+        .map_err(load_error)?;
+        let guest = prepared.instantiate().map_err(load_error)?;
         Ok(Policy {
+            prepared,
             guest,
             host,
             path: path.to_path_buf(),
@@ -117,6 +124,14 @@ impl Policy {
     /// The host side: session switching and rewinding.
     pub fn host(&self) -> &Host {
         &self.host
+    }
+
+    /// A new instance of the module, not initialised yet, as the policy server makes one for
+    /// every request (its host side is this policy's: the same session, the same grants).
+    pub fn fresh_instance(&self) -> Result<Uninitialised, String> {
+        self.prepared
+            .new_instance()
+            .map_err(|e| format!("cannot instantiate {} afresh: {e:?}", self.path.display()))
     }
 
     /// One raw waPC guest call. The error is worded as wapc's, as kwctl would see it.

@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# make server-bench: what users pay per request, measured in the real policy server.
+#
+# Annotates policy.wasm and floor.wasm with `kwctl annotate`, serves both from ONE
+# `policy-server` 1.35 (plain HTTP on loopback, 2 workers, the same settings for both, so that
+# both guests are handed the same payload bytes), checks each request's answer once with curl
+# (HTTP 200 and the expected `allowed`), then drives /validate/<id> of each module with wrk
+# (8 connections, ROUNDS rounds of DURATION, policy and floor alternating which goes first) and
+# keeps the best round of each. Prints requests per second, p50 and p99 latency, and
+# policy/floor throughput. Fails when any answer is not HTTP 200 with the expected verdict.
+#
+# Needs the real kwctl and policy-server (../shared/tools: skipped with a message when missing),
+# wrk (Debian package, installed when missing), jq and curl.
+#
+# Environment (all optional):
+#   SERVER_BENCH_DURATION (5s), SERVER_BENCH_ROUNDS (2), SERVER_BENCH_CONNECTIONS (8),
+#   SERVER_BENCH_THREADS (wrk threads, 2), SERVER_BENCH_WORKERS (policy-server workers, 2),
+#   SERVER_BENCH_LOG_LEVEL (info, policy-server's default: one line per request, for both),
+#   SERVER_BENCH_TOOLS (../shared/tools), POLICY (policy.wasm), FLOOR (floor.wasm),
+#   SETTINGS (e2e-tests/test_data/settings.yaml), SERVER_BENCH_OUT (target/server-bench),
+#   SERVER_BENCH_REQUESTS ("name=file:allowed ..." instead of the default list),
+#   SERVER_BENCH_PERF=1: `perf record -g` the policy server during every round, into
+#   $SERVER_BENCH_OUT/rounds/*.perf.data (sampling slows it down: figures for comparison only).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+HERE=bench/server
+DURATION=${SERVER_BENCH_DURATION:-5s}
+ROUNDS=${SERVER_BENCH_ROUNDS:-2}
+CONNECTIONS=${SERVER_BENCH_CONNECTIONS:-8}
+THREADS=${SERVER_BENCH_THREADS:-2}
+WORKERS=${SERVER_BENCH_WORKERS:-2}
+LOG_LEVEL=${SERVER_BENCH_LOG_LEVEL:-info}
+TOOLS=${SERVER_BENCH_TOOLS:-$ROOT/../shared/tools}
+POLICY=${POLICY:-policy.wasm}
+FLOOR=${FLOOR:-floor.wasm}
+SETTINGS=${SETTINGS:-e2e-tests/test_data/settings.yaml}
+OUT=${SERVER_BENCH_OUT:-target/server-bench}
+# name=request file:the policy's expected `allowed` (the floor always accepts). The lookups
+# and fix requests need a cluster or other settings: they are left to `make bench`.
+REQUESTS=${SERVER_BENCH_REQUESTS:-"
+  pod-3-containers=bench/requests/pod-3-containers.json:true
+  cronjob-10-containers=bench/requests/cronjob-10-containers.json:true
+  deployment-10-containers-rejected=bench/requests/deployment-10-containers-rejected.json:false
+  secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json:true
+"}
+POLICY_ID=image-pull-secrets
+FLOOR_ID=floor
+
+say() { echo "server-bench: $*" >&2; }
+fail() { say "FAIL: $*"; exit 1; }
+
+if [ ! -x "$TOOLS/install.sh" ]; then
+  say "skipped: the real kwctl and policy-server are not here ($TOOLS/install.sh is missing);"
+  say "set SERVER_BENCH_TOOLS to the folder that holds install.sh to run this benchmark."
+  exit 0
+fi
+BIN=$("$TOOLS/install.sh" "$ROOT/target/tools")
+KWCTL=$BIN/kwctl
+POLICY_SERVER=$BIN/policy-server
+for b in "$KWCTL" "$POLICY_SERVER"; do
+  [ -x "$b" ] || { say "skipped: $b was not unpacked"; exit 0; }
+done
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+for c in wrk jq curl; do command -v "$c" >/dev/null || fail "$c is not installed"; done
+[ -f "$POLICY" ] || fail "$POLICY is missing (make policy.wasm)"
+[ -f "$FLOOR" ] || fail "$FLOOR is missing (make floor.wasm)"
+
+rm -rf "$OUT"
+mkdir -p "$OUT"/{bodies,downloads,sigstore,rounds}
+OUT=$(cd "$OUT" && pwd)
+
+"$KWCTL" annotate -m metadata.yml -u README.md -o "$OUT/policy.wasm" "$POLICY" >/dev/null
+"$KWCTL" annotate -m "$HERE/floor-metadata.yml" -o "$OUT/floor.wasm" "$FLOOR" >/dev/null
+
+# The same settings for both modules: the server serialises them into every call's payload.
+settings_block=$(sed 's/^/      /' "$SETTINGS")
+cat > "$OUT/policies.yml" <<EOF
+$POLICY_ID:
+  module: file://$OUT/policy.wasm
+  policyMode: protect
+  allowedToMutate: false
+  settings:
+$settings_block
+$FLOOR_ID:
+  module: file://$OUT/floor.wasm
+  policyMode: protect
+  allowedToMutate: false
+  settings:
+$settings_block
+EOF
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PORT=${SERVER_BENCH_PORT:-$(free_port)}
+READY_PORT=${SERVER_BENCH_READY_PORT:-$(free_port)}
+BASE=http://127.0.0.1:$PORT
+
+# No certificate: policy-server 1.35 then serves plain HTTP. No cluster: KUBECONFIG unset and
+# the connection failure ignored (these settings make no lookups).
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+env -u KUBECONFIG "$POLICY_SERVER" --policies "$OUT/policies.yml" --addr 127.0.0.1 --port "$PORT" \
+  --readiness-probe-port "$READY_PORT" --workers "$WORKERS" \
+  --policies-download-dir "$OUT/downloads" --sigstore-cache-dir "$OUT/sigstore" \
+  --ignore-kubernetes-connection-failure --log-level "$LOG_LEVEL" --log-no-color \
+  >"$OUT/policy-server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 240); do
+  curl -sf "http://127.0.0.1:$READY_PORT/readiness" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$OUT/policy-server.log" >&2; fail "policy-server exited"; }
+  sleep 0.25
+done
+curl -sf "http://127.0.0.1:$READY_PORT/readiness" >/dev/null 2>&1 ||
+  { cat "$OUT/policy-server.log" >&2; fail "policy-server not ready after 60 s"; }
+say "policy-server $("$POLICY_SERVER" --version | head -n 1 | awk '{print $NF}') (pid $server_pid) on $BASE, $WORKERS workers"
+
+# One POST; prints the HTTP status and writes the body to $3.
+post() {
+  curl -s -o "$3" -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data-binary "@$2" "$BASE/validate/$1"
+}
+
+# Checks an answer: HTTP 200, an AdmissionReview whose response.allowed is $3.
+check() {
+  local id=$1 body=$2 expected=$3 answer=$OUT/answer.json status allowed
+  status=$(post "$id" "$body" "$answer")
+  [ "$status" = 200 ] || fail "/validate/$id with $body: HTTP $status: $(head -c 300 "$answer")"
+  allowed=$(jq -r '.response.allowed' "$answer")
+  [ "$allowed" = "$expected" ] ||
+    fail "/validate/$id with $body: allowed $allowed, expected $expected: $(jq -c .response "$answer")"
+  jq -r '.response.status.message // empty' "$answer"
+}
+
+# One wrk round; prints "rps p50_us p99_us", and fails on any wrong answer.
+round() {
+  local id=$1 body=$2 expected=$3 log=$4 line perf_pid=
+  if [ "${SERVER_BENCH_PERF:-0}" = 1 ]; then
+    perf record -q -F 1999 -g -p "$server_pid" -o "${log%.txt}.perf.data" -- sleep "$DURATION" \
+      >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  BODY=$body EXPECT_ALLOWED=$expected wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" \
+    --latency -s "$HERE/wrk.lua" "$BASE/validate/$id" >"$log" 2>&1 || { cat "$log" >&2; fail "wrk failed"; }
+  [ -z "$perf_pid" ] || wait "$perf_pid" || true
+  line=$(grep '^RESULT ' "$log") || { cat "$log" >&2; fail "wrk printed no RESULT"; }
+  local non200 wrong sock
+  non200=$(sed -n 's/.* non200=\([0-9]*\).*/\1/p' <<<"$line")
+  wrong=$(sed -n 's/.* wrong=\([0-9]*\).*/\1/p' <<<"$line")
+  sock=$(sed -n 's/.* socket_errors=\([0-9]*\).*/\1/p' <<<"$line")
+  [ "$non200" = 0 ] && [ "$wrong" = 0 ] && [ "$sock" = 0 ] ||
+    fail "/validate/$id with $body: $non200 answers not HTTP 200, $wrong without \"allowed\":$expected, $sock socket errors ($log)"
+  sed -E 's/.* rps=([0-9.]+) p50_us=([0-9]+) p99_us=([0-9]+).*/\1 \2 \3/' <<<"$line"
+}
+
+# The better of two rounds: the one with more requests per second.
+best() {
+  if [ -z "$1" ] || awk -v a="$2" -v b="$1" 'BEGIN { split(a, x, " "); split(b, y, " "); exit !(x[1] > y[1]) }'; then
+    echo "$2"
+  else
+    echo "$1"
+  fi
+}
+
+rows=()
+messages=()
+for entry in $REQUESTS; do
+  name=${entry%%=*}
+  rest=${entry#*=}
+  file=${rest%:*}
+  expected=${rest##*:}
+  [ -f "$file" ] || fail "$file is missing"
+  body=$OUT/bodies/$name.json
+  # What the API server sends: a compact AdmissionReview around the request.
+  jq -c '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: .}' "$file" >"$body"
+  message=$(check "$POLICY_ID" "$body" "$expected")
+  check "$FLOOR_ID" "$body" true >/dev/null
+  [ -z "$message" ] || messages+=("$name: $(cut -c 1-200 <<<"$message")$([ ${#message} -le 200 ] || echo ...)")
+  say "$name ($(wc -c <"$body") B): allowed $expected, as expected; $ROUNDS rounds of $DURATION each"
+  best_policy= best_floor= rounds_policy= rounds_floor=
+  for r in $(seq 1 "$ROUNDS"); do
+    # Alternate which module goes first.
+    if [ $((r % 2)) = 1 ]; then order="$POLICY_ID $FLOOR_ID"; else order="$FLOOR_ID $POLICY_ID"; fi
+    for id in $order; do
+      if [ "$id" = "$POLICY_ID" ]; then exp=$expected; else exp=true; fi
+      result=$(round "$id" "$body" "$exp" "$OUT/rounds/$name.$id.$r.txt")
+      say "  round $r $id: $result (req/s p50_us p99_us)"
+      rps=$(printf '%.0f' "${result%% *}")
+      if [ "$id" = "$POLICY_ID" ]; then
+        best_policy=$(best "$best_policy" "$result")
+        rounds_policy=${rounds_policy:+$rounds_policy,}$rps
+      else
+        best_floor=$(best "$best_floor" "$result")
+        rounds_floor=${rounds_floor:+$rounds_floor,}$rps
+      fi
+    done
+  done
+  rows+=("$name $(wc -c <"$body") $expected $best_policy $best_floor $rounds_policy $rounds_floor")
+done
+
+kill -0 "$server_pid" 2>/dev/null || fail "policy-server died during the run"
+
+{
+  echo "policy-server 1.35.0, $WORKERS workers, log level $LOG_LEVEL, plain HTTP on loopback; wrk $THREADS threads, $CONNECTIONS connections,"
+  echo "best of $ROUNDS rounds of $DURATION per module and request; settings $SETTINGS for both modules"
+  echo
+  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs floor_req/s floor_p50_µs floor_p99_µs ratio policy_rounds floor_rounds" \
+    "${rows[@]}" |
+    awk 'NR == 1 { print; next }
+         { printf "%s %s %s %.0f %d %d %.0f %d %d %.2f %s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $4 / $7, $10, $11 }' |
+    column -t
+  echo
+  echo "ratio: policy requests per second / floor requests per second of the best rounds (1.00: the policy"
+  echo "costs what parsing costs); *_rounds: every round's requests per second, to show the machine's noise"
+  if [ ${#messages[@]} -gt 0 ]; then
+    echo
+    echo "messages:"
+    printf '  %s\n' "${messages[@]}"
+  fi
+} | tee "$OUT/results.txt"
