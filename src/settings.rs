@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::json;
 use crate::kubelet::reference::ImageRef;
-use crate::kubelet::registry::{ImageHost, NearMiss, RegistryEntry};
+use crate::kubelet::registry::{ImageHost, NearMiss, RegistryEntry, Specificity};
 
 /// What to do with images from registries the settings do not list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -124,6 +124,7 @@ pub(crate) struct Registry {
     pull_secrets: PullSecrets,
     /// Index in the settings as written, so messages list registries in the user's order.
     position: usize,
+    specificity: Specificity,
 }
 
 /// Which Secrets serve a registry.
@@ -221,9 +222,17 @@ impl Settings {
         if json.trim_ascii_start().first() != Some(&b'{') {
             return Err("the settings must be a JSON object".into());
         }
-        let de = &mut serde_json::Deserializer::from_slice(json);
-        let raw: RawSettings =
-            serde_path_to_error::deserialize(de).map_err(|e| json::error::located(e, false))?;
+        // Every request carries the settings, and a policy server reads them into a fresh
+        // instance each time: the plain parse is the common path; the one that tracks where it
+        // failed runs only to word a failure.
+        let raw: RawSettings = match serde_json::from_slice(json) {
+            Ok(raw) => raw,
+            Err(_) => {
+                let de = &mut serde_json::Deserializer::from_slice(json);
+                serde_path_to_error::deserialize::<_, RawSettings>(de)
+                    .map_err(|e| json::error::located(e, false))?
+            }
+        };
         Settings::try_from(raw)
     }
 
@@ -307,9 +316,10 @@ impl TryFrom<RawSettings> for Settings {
             // Most specific first, and among equally specific entries the settings' order: each
             // goes after those at least as specific (settings are a few entries long; an
             // insertion costs the module no sort routine).
+            let specificity = pattern.specificity();
             let at = registries
                 .iter()
-                .position(|r| pattern.specificity_cmp(&r.entry).is_lt())
+                .position(|r| specificity > r.specificity)
                 .unwrap_or(registries.len());
             registries.insert(
                 at,
@@ -317,6 +327,7 @@ impl TryFrom<RawSettings> for Settings {
                     entry: pattern,
                     pull_secrets,
                     position: i,
+                    specificity,
                 },
             );
         }

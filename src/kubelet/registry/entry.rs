@@ -1,7 +1,6 @@
 //! A registry entry of the settings: parsed strictly, and matched against images as the
 //! kubelet would match a key for it, except that a path prefix covers whole segments.
 
-use std::cmp::Ordering;
 use std::fmt;
 
 use super::near_miss::{self, Found, NearMiss};
@@ -114,24 +113,27 @@ impl RegistryEntry {
         near_miss::between(&host.0, Found::Image, &self.0)
     }
 
-    /// Orders entries from most to least specific: longer path prefixes first, then hosts
-    /// without globs, then more literal labels, then more literal characters. Used to pick the
-    /// entry that governs an image when several cover it.
-    pub(crate) fn specificity_cmp(&self, other: &RegistryEntry) -> Ordering {
-        let key = |e: &RegistryEntry| {
-            (
-                e.path().split('/').filter(|s| !s.is_empty()).count(),
-                !e.has_glob(),
-                e.0.labels().filter(|l| glob::is_literal(l)).count(),
-                e.host_port()
-                    .chars()
-                    .filter(|c| !"*?[]".contains(*c))
-                    .count(),
-            )
-        };
-        key(other).cmp(&key(self))
+    /// How specific the entry is, to pick the entry that governs an image when several cover
+    /// it: longer path prefixes first, then hosts without globs, then more literal labels,
+    /// then more literal characters; greater is more specific. Settings are read with every
+    /// request, so their sort computes it once per entry rather than once per comparison.
+    pub(crate) fn specificity(&self) -> Specificity {
+        Specificity(
+            self.path().split('/').filter(|s| !s.is_empty()).count(),
+            !self.has_glob(),
+            self.0.labels().filter(|l| glob::is_literal(l)).count(),
+            self.host_port()
+                .chars()
+                .filter(|c| !"*?[]".contains(*c))
+                .count(),
+        )
     }
 }
+
+/// The specificity of a [`RegistryEntry`]: path segments, a host without globs, literal
+/// labels, literal characters, compared in that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Specificity(usize, bool, usize, usize);
 
 /// An image's registry host, split once to be compared with every entry.
 pub(crate) struct ImageHost<'i>(Location<'i>);
@@ -311,7 +313,7 @@ mod tests {
             entry("quay.io/org"),
             entry("a.example.com"),
         ];
-        v.sort_by(RegistryEntry::specificity_cmp);
+        v.sort_by_key(|e| std::cmp::Reverse(e.specificity()));
         let order: Vec<String> = v.iter().map(ToString::to_string).collect();
         assert_eq!(
             order,

@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
-pub(crate) use entry::{ImageHost, RegistryEntry};
+pub(crate) use entry::{ImageHost, RegistryEntry, Specificity};
 pub(crate) use go_url::KeyError;
 pub(crate) use host_port::split_host_port;
 pub(crate) use key::RegistryKey;
