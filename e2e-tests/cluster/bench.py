@@ -10,6 +10,9 @@ webhooks included, and stores nothing), in a namespace that selects one webhook 
                 answer about 5 s, so at this rate almost every request is answered from the cache)
   lookups-cold  the same policy, each request naming a Secret no request read before, so that
                 every one costs a real get_resource round trip to the API server
+  lookups-denied  the same policy, a Deployment its Secret does not serve: denied, after the
+                policy reads the Secret again past the policy server's cache (the rejecting
+                path's price for never rejecting on a stale read)
 
 Two clients: the API directly (one keep-alive HTTPS connection, the admin token, a raw POST):
 what the API server answers in; and `kubectl create --dry-run=server -f`, timed around the
@@ -66,11 +69,11 @@ class Api:
         data = response.read()
         return response.status, data
 
-    def create_deployment(self, namespace, body):
+    def create_deployment(self, namespace, body, denied=False):
         start = time.perf_counter_ns()
         status, data = self.post(f"/apis/apps/v1/namespaces/{namespace}/deployments?dryRun=All", body)
         elapsed = time.perf_counter_ns() - start
-        if status != 201:
+        if denied != (status != 201) or (denied and b"denied the request" not in data):
             sys.exit(f"{namespace}: HTTP {status}: {data[:500]!r}")
         return elapsed
 
@@ -115,15 +118,27 @@ def main():
         "plain": ("bench-plain", lambda i: deployment("web", PRIVATE, "regcred")),
         "lookups": ("bench-lookups", lambda i: deployment("web", PRIVATE, "regcred")),
         "lookups-cold": ("bench-lookups", lambda i: deployment("web", QUAY, f"{args.cold_prefix}-{i}")),
+        "lookups-denied": ("bench-lookups", lambda i: deployment("web", QUAY, "bench-other")),
     }
     clients = {
-        "API (raw POST ?dryRun=All)": (lambda ns, body: api.create_deployment(ns, body), list(variants)),
+        "API (raw POST ?dryRun=All)": (
+            lambda ns, body: api.create_deployment(
+                ns, body, denied=body["spec"]["template"]["spec"]["imagePullSecrets"][0]["name"]
+                == "bench-other"),
+            list(variants)),
         "kubectl create --dry-run=server": (
             lambda ns, body: kubectl_create(ns, body, args.kubeconfig), ["none", "plain", "lookups"]),
     }
     # The Secrets the cold requests name, one per request, each holding a quay.io key.
     auth = base64.b64encode(b"robot:Fake-Bench-Pa55w0rd-e2e").decode()
     config = base64.b64encode(json.dumps({"auths": {"quay.io": {"auth": auth}}}).encode()).decode()
+    # The Secret the denied requests name: a key for another registry than the image's.
+    other = base64.b64encode(json.dumps({"auths": {"private.registry.com": {"auth": auth}}}).encode()).decode()
+    status, data = api.post("/api/v1/namespaces/bench-lookups/secrets", {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bench-other"},
+        "type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": other}})
+    if status != 201:
+        sys.exit(f"Secret bench-other: HTTP {status}: {data[:500]!r}")
     for i in range(n):
         status, data = api.post("/api/v1/namespaces/bench-lookups/secrets", {
             "apiVersion": "v1", "kind": "Secret",
