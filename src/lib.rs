@@ -38,6 +38,7 @@ mod review;
 mod secret_check;
 mod settings;
 mod verdict;
+mod when;
 mod workload;
 
 pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
