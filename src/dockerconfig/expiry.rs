@@ -13,7 +13,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use serde_json::Value;
 
 use crate::when::UnixTime;
 
@@ -156,32 +155,27 @@ pub(super) fn read(password: &[u8]) -> Option<Dated> {
     }
 }
 
-/// The decoded form of `aws ecr get-login-password`. `payload` and `datakey` (encrypted, and
-/// never read) are required so that any other base64 JSON with an `expiration` is not taken
-/// for an ECR token.
+/// The fields that date an ECR envelope or a JWT's claims (RFC 7519 §4.1.4-6), in one struct
+/// so that the module carries one deserializer for both (the policy module must stay small).
+/// An ECR envelope's `payload` and `datakey` (encrypted, never read) must be present, so that
+/// other base64 JSON with an `expiration` is not taken for an ECR token.
 #[derive(Deserialize)]
-struct EcrEnvelope {
-    expiration: Value,
-    #[serde(rename = "payload")]
-    _payload: IgnoredAny,
-    #[serde(rename = "datakey")]
-    _datakey: IgnoredAny,
+struct Dates {
+    expiration: Option<Numeric>,
+    payload: Option<IgnoredAny>,
+    datakey: Option<IgnoredAny>,
+    exp: Option<Numeric>,
+    iat: Option<Numeric>,
+    nbf: Option<Numeric>,
 }
 
 fn read_ecr(password: &[u8]) -> Option<Dated> {
-    let envelope: EcrEnvelope = json_object(&STANDARD.decode(password).ok()?)?;
+    let envelope: Dates = json_object(&STANDARD.decode(password).ok()?)?;
+    envelope.payload?;
+    envelope.datakey?;
     Some(Dated::EcrToken {
-        expires_at: numeric_date(&envelope.expiration)?,
+        expires_at: envelope.expiration?.date()?,
     })
-}
-
-/// A JWT's claims that date it (RFC 7519 §4.1.4-6). Any value is accepted here and judged by
-/// [`numeric_date`]: a bad `iat` only loses the issue time, a bad `exp` the whole date.
-#[derive(Deserialize)]
-struct Claims {
-    exp: Option<Value>,
-    iat: Option<Value>,
-    nbf: Option<Value>,
 }
 
 /// A JWS in compact form: three unpadded base64url segments, the first two JSON objects.
@@ -194,8 +188,9 @@ fn read_jwt(password: &[u8]) -> Option<Dated> {
     json_object::<IgnoredAny>(&URL_SAFE_NO_PAD.decode(header).ok()?)?;
     // Only its alphabet is checked; it may be empty (`"alg": "none"`).
     URL_SAFE_NO_PAD.decode(signature).ok()?;
-    let claims: Claims = json_object(&URL_SAFE_NO_PAD.decode(claims).ok()?)?;
-    let date = |claim: Option<Value>| claim.as_ref().and_then(numeric_date);
+    let claims: Dates = json_object(&URL_SAFE_NO_PAD.decode(claims).ok()?)?;
+    // A bad `iat` or `nbf` only loses that time; a bad `exp`, the whole date.
+    let date = |claim: Option<Numeric>| claim.and_then(Numeric::date);
     Some(Dated::Jwt {
         expires_at: date(claims.exp)?,
         issued_at: date(claims.iat),
@@ -211,22 +206,73 @@ fn json_object<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Option<T> {
         .flatten()
 }
 
-/// A NumericDate (RFC 7519 §2): seconds since the epoch, which may have a fraction.
-fn numeric_date(value: &Value) -> Option<UnixTime> {
-    let secs = match value.as_i64() {
-        Some(secs) => secs,
-        None => {
-            let secs = value.as_f64()?;
-            if !(EARLIEST as f64..LATEST as f64).contains(&secs) {
-                return None;
-            }
-            secs.floor() as i64
-        }
-    };
-    if !(EARLIEST..LATEST).contains(&secs) {
-        return None;
+/// A NumericDate (RFC 7519 §2: seconds since the epoch, which may have a fraction) as whole
+/// seconds, or `None` for a value of another type, which is read and set aside.
+struct Numeric(Option<i64>);
+
+impl Numeric {
+    fn date(self) -> Option<UnixTime> {
+        let secs = self.0?;
+        (EARLIEST..LATEST)
+            .contains(&secs)
+            .then(|| UnixTime::from_secs(secs))
+            .flatten()
     }
-    UnixTime::from_secs(secs)
+}
+
+impl<'de> Deserialize<'de> for Numeric {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Numeric, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Numeric;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+
+            fn visit_i64<E>(self, v: i64) -> Result<Numeric, E> {
+                Ok(Numeric(Some(v)))
+            }
+
+            fn visit_u64<E>(self, v: u64) -> Result<Numeric, E> {
+                Ok(Numeric(i64::try_from(v).ok()))
+            }
+
+            // `as` saturates, and infinities and NaN are no JSON: the range check decides.
+            fn visit_f64<E>(self, v: f64) -> Result<Numeric, E> {
+                Ok(Numeric(Some(v.floor() as i64)))
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<Numeric, E> {
+                Ok(Numeric(None))
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<Numeric, E> {
+                Ok(Numeric(None))
+            }
+
+            fn visit_unit<E>(self) -> Result<Numeric, E> {
+                Ok(Numeric(None))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Numeric, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Numeric(None))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Numeric, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Numeric(None))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
 }
 
 /// Whether a password starts as one [`read`] may date, learnt a byte at a time. A password in
