@@ -20,7 +20,6 @@ use crate::when::UnixTime;
 /// it can have: an ECR token always has its expiry and nothing else, the prefixed tokens have
 /// no date at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // used by the expiry checks (issue 17)
 pub(crate) enum Dated {
     /// `aws ecr get-login-password` (user `AWS`): an envelope with the expiry in clear, 12
     /// hours after it was made.
@@ -139,7 +138,7 @@ pub(super) fn read(password: &[u8]) -> Option<Dated> {
             read_ecr(password)
         }
     } else if let Some(body) = password.strip_prefix(GITHUB_INSTALLATION) {
-        // `ghs_` and 36 base62 characters today; GitHub reserves lengths up to 255.
+        // `ghs_` and 36 base62 characters today; longer ones pass, should the format grow.
         let shaped = (30..=251).contains(&body.len())
             && body.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
         shaped.then_some(Dated::GitHubInstallationToken)

@@ -215,7 +215,6 @@ pub(crate) struct Entry<'c> {
     pub(crate) ignored_fields: Vec<&'static str>,
     /// When the credentials the kubelet sends stop working, where they tell: the facts only,
     /// never the token.
-    #[allow(dead_code)] // used by the expiry checks (issue 17)
     pub(crate) dated: Option<Dated>,
     /// Tells most different keys apart without comparing them: keys are looked up among the
     /// earlier ones to find repeats, and often share a long prefix (`registry-1.example.com`).
