@@ -7,8 +7,8 @@
 //!
 //! This file holds what the decoding yields; `go_json` emulates Go's `encoding/json` (where it
 //! differs from serde's, the verdict depends on it), `auth` decodes base64 and checks an
-//! entry's `auth` against its `username` and `password`, and `expiry` reads from the password
-//! the kubelet ends up with when it stops working.
+//! entry's `auth` against its `username` and `password`, and `expiry` tells, from the password
+//! the kubelet ends up with, when that password stops working.
 
 mod auth;
 mod expiry;
