@@ -32,6 +32,7 @@ mod secrets;
 mod settings;
 mod troubleshooter;
 mod verdict;
+mod when;
 mod words;
 
 pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
