@@ -17,9 +17,11 @@ use crate::request::{AdmissionRequest, KindOnly, ValidationPayload, WorkloadKind
 use crate::secrets::{self, check::check_secret};
 use crate::settings::Settings;
 use crate::verdict::{ChangedObject, SecretKind, Subject, Verdict};
+use crate::when::UnixTime;
 
-/// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`.
-pub(crate) fn review(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
+/// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`,
+/// judging dated credentials as of `now`.
+pub(crate) fn review(payload: &[u8], cluster: &dyn Cluster, now: UnixTime) -> Verdict {
     let parsed: ValidationPayload<'_> = match serde_json::from_slice(payload) {
         Ok(parsed) => parsed,
         Err(_) => return unreadable(payload),
@@ -28,7 +30,7 @@ pub(crate) fn review(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
         Ok(settings) => settings,
         Err(e) => return Verdict::reject(format!("the policy settings are not valid: {e}")),
     };
-    review_request(&settings, &parsed.request, payload, cluster)
+    review_request(&settings, &parsed.request, payload, cluster, now)
 }
 
 thread_local! {
@@ -92,6 +94,7 @@ fn review_request(
     request: &AdmissionRequest<'_>,
     payload: &[u8],
     cluster: &dyn Cluster,
+    now: UnixTime,
 ) -> Verdict {
     let Some(checked) = Checked::from_group_kind(&request.kind.group, &request.kind.kind) else {
         return Verdict::accept();
@@ -136,7 +139,7 @@ fn review_request(
                 namespace,
                 create,
             };
-            return check_secret(settings, &subject, name, object, old_object)
+            return check_secret(settings, &subject, name, object, old_object, now)
                 .map_or_else(Verdict::accept, |review| secrets::words::verdict(&review));
         }
         Checked::Workload(kind) => kind,
@@ -156,7 +159,7 @@ fn review_request(
     // secret makes no host call.
     let namespace = namespace.filter(|_| settings.cluster_lookups() && judges_anything(spec, old));
     let cached = namespace.map(|namespace| Lookups::fetch(cluster, kind, spec, namespace));
-    let mut review = review_pod_spec(settings, &subject, spec, old, cached.as_ref());
+    let mut review = review_pod_spec(settings, &subject, spec, old, cached.as_ref(), now);
     // The host keeps its answers a few seconds: a Secret or ServiceAccount fixed a moment ago
     // may still read as it was. A cached read may accept, but never reject nor plan a fix:
     // those read again, past the cache, and judge what they read then. Only that path pays.
@@ -167,7 +170,7 @@ fn review_request(
     {
         fresh = Some(Lookups::fetch(&Uncached(cluster), kind, spec, namespace));
         lookups = fresh.as_ref();
-        review = review_pod_spec(settings, &subject, spec, old, lookups);
+        review = review_pod_spec(settings, &subject, spec, old, lookups, now);
     }
     if settings.add_missing_pull_secrets() && !review.problems.is_empty() {
         // The fix changes the pull secrets, and an update that changes them is judged in full
@@ -175,7 +178,7 @@ fn review_request(
         // object passes it.
         let full = review
             .left_images_alone
-            .then(|| review_pod_spec(settings, &subject, spec, None, lookups));
+            .then(|| review_pod_spec(settings, &subject, spec, None, lookups, now));
         let judged = full.as_ref().unwrap_or(&review);
         if let Some(plan) = fix::plan(judged, &Uncached(cluster))
             && let Some(object) = changed_object(payload, kind, &plan)

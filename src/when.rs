@@ -1,16 +1,17 @@
-//! Points in time as messages about credentials show them: an RFC 3339 date, and how far it is
-//! from now in words ("expired 2 days ago", "expires in 3 hours").
+//! Points in time, as data: seconds since the epoch, shown as RFC 3339.
 //!
 //! Nothing here reads a clock: the policy must give the same verdict for the same request, and
-//! tests must be able to fix the time, so `now` is always the caller's. This module knows
-//! nothing of pull secrets; it is to move into the wording layer.
+//! tests must be able to fix the time, so `now` is always the caller's (the waPC shell reads the
+//! WASI clock, the page passes `Date.now()`). How far a time is from now, in words, is
+//! [`words::when`](crate::words::when)'s.
 
 use std::fmt;
 
-/// Seconds since 1970-01-01T00:00:00Z, within the years 0000 to 9999, so that every value has
-/// an RFC 3339 form (which has four-digit years).
+/// A point in time: seconds since 1970-01-01T00:00:00Z, within the years 0000 to 9999, so that
+/// every value has an RFC 3339 form (which has four-digit years). The policy is given the
+/// current time as one of these, and reads the times credentials carry into them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct UnixTime(i64);
+pub struct UnixTime(i64);
 
 impl UnixTime {
     /// 0000-01-01T00:00:00Z.
@@ -18,8 +19,13 @@ impl UnixTime {
     /// 9999-12-31T23:59:59Z.
     const MAX: i64 = 253_402_300_799;
 
-    /// `None` outside the years 0000 to 9999.
-    pub(crate) const fn from_secs(secs: i64) -> Option<UnixTime> {
+    /// 1970-01-01T00:00:00Z: what a front end whose clock cannot be read may pass. Every dated
+    /// credential then lies decades ahead, so that nothing is judged expired.
+    pub const EPOCH: UnixTime = UnixTime(0);
+
+    /// `secs` seconds after 1970-01-01T00:00:00Z (before it when negative); `None` outside
+    /// the years 0000 to 9999.
+    pub const fn from_secs(secs: i64) -> Option<UnixTime> {
         if Self::MIN <= secs && secs <= Self::MAX {
             Some(UnixTime(secs))
         } else {
@@ -27,23 +33,22 @@ impl UnixTime {
         }
     }
 
-    #[allow(dead_code)] // used by the expiry checks (issue 17)
-    pub(crate) const fn secs(self) -> i64 {
+    /// The time `millis` milliseconds after the epoch, as JavaScript's `Date.now()` gives it,
+    /// to the second below; [`EPOCH`](UnixTime::EPOCH) for a value that is not a time.
+    pub fn from_millis(millis: f64) -> UnixTime {
+        // `as` saturates, and NaN becomes 0: the range check decides.
+        UnixTime::from_secs((millis / 1000.0).floor() as i64).unwrap_or(UnixTime::EPOCH)
+    }
+
+    /// Seconds since the epoch.
+    pub const fn secs(self) -> i64 {
         self.0
     }
 
-    /// Where `self` lies relative to `now`; `now` itself counts as past, as a credential that
-    /// expires this second no longer works.
-    #[allow(dead_code)] // used by the expiry checks (issue 17)
-    pub(crate) fn relative_to(self, now: UnixTime) -> Relative {
-        // Both are within the years 0000 to 9999: the difference cannot overflow.
-        let delta = self.0 - now.0;
-        let span = Span::of(delta.unsigned_abs());
-        if delta > 0 {
-            Relative::Future(span)
-        } else {
-            Relative::Past(span)
-        }
+    /// Seconds from `earlier` to `self` (negative when `self` is earlier). Both lie within the
+    /// years 0000 to 9999: the difference cannot overflow.
+    pub(crate) const fn since(self, earlier: UnixTime) -> i64 {
+        self.0 - earlier.0
     }
 }
 
@@ -85,93 +90,6 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
-/// A length of time as a message words it: rounded to the nearest whole unit, in the largest
-/// unit that still reads naturally (90 minutes is "2 hours", 36 hours stays "36 hours").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Span {
-    /// Under a minute: the seconds are noise next to clock skew and the time a pull takes.
-    UnderAMinute,
-    Minutes(u64),
-    Hours(u64),
-    Days(u64),
-    Years(u64),
-}
-
-impl Span {
-    #[allow(dead_code)] // used by the expiry checks (issue 17)
-    fn of(secs: u64) -> Span {
-        const MINUTE: u64 = 60;
-        const HOUR: u64 = 3600;
-        const DAY: u64 = 86_400;
-        // A Julian year: a year's length to within a day over any span a message mentions.
-        const YEAR: u64 = 31_557_600;
-        let rounded = |unit: u64| (secs + unit / 2) / unit;
-        if secs < MINUTE {
-            Span::UnderAMinute
-        } else if rounded(MINUTE) < 60 {
-            Span::Minutes(rounded(MINUTE))
-        } else if rounded(HOUR) < 48 {
-            Span::Hours(rounded(HOUR))
-        } else if rounded(DAY) < 730 {
-            Span::Days(rounded(DAY))
-        } else {
-            Span::Years(rounded(YEAR))
-        }
-    }
-}
-
-impl fmt::Display for Span {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (n, unit) = match *self {
-            Span::UnderAMinute => return f.write_str("less than a minute"),
-            Span::Minutes(n) => (n, "minute"),
-            Span::Hours(n) => (n, "hour"),
-            Span::Days(n) => (n, "day"),
-            Span::Years(n) => (n, "year"),
-        };
-        let plural = if n == 1 { "" } else { "s" };
-        write!(f, "{n} {unit}{plural}")
-    }
-}
-
-/// A point in time seen from now: "in 3 hours", "2 days ago".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Relative {
-    /// At or before now.
-    Past(Span),
-    Future(Span),
-}
-
-impl Relative {
-    /// The same, worded as an expiry: "expired 2 days ago", "expires in 3 hours".
-    #[allow(dead_code)] // used by the expiry checks (issue 17)
-    pub(crate) fn as_expiry(self) -> ExpiryPhrase {
-        ExpiryPhrase(self)
-    }
-}
-
-impl fmt::Display for Relative {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Relative::Past(span) => write!(f, "{span} ago"),
-            Relative::Future(span) => write!(f, "in {span}"),
-        }
-    }
-}
-
-/// [`Relative::as_expiry`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ExpiryPhrase(Relative);
-
-impl fmt::Display for ExpiryPhrase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Relative::Past(_) => write!(f, "expired {}", self.0),
-            Relative::Future(_) => write!(f, "expires {}", self.0),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,46 +122,16 @@ mod tests {
         assert_eq!(UnixTime::from_secs(i64::MIN), None);
     }
 
-    const NOW: i64 = 1_796_371_200;
-
     #[rstest]
-    #[case::now(0, "expired less than a minute ago")]
-    #[case::second_ago(-1, "expired less than a minute ago")]
-    #[case::second_ahead(1, "expires in less than a minute")]
-    #[case::minute(60, "expires in 1 minute")]
-    #[case::minute_and_a_half(90, "expires in 2 minutes")]
-    #[case::minutes(45 * 60 + 10, "expires in 45 minutes")]
-    #[case::almost_an_hour(59 * 60 + 40, "expires in 1 hour")]
-    #[case::hour(3600, "expires in 1 hour")]
-    #[case::hour_and_a_half(5400, "expires in 2 hours")]
-    #[case::three_hours(3 * 3600 - 5, "expires in 3 hours")]
-    #[case::ecr_fresh(12 * 3600 - 2, "expires in 12 hours")]
-    #[case::a_day_and_a_half(36 * 3600, "expires in 36 hours")]
-    #[case::two_days(48 * 3600, "expires in 2 days")]
-    #[case::hours_ago(-5 * 3600, "expired 5 hours ago")]
-    #[case::two_days_ago(-2 * 86_400 - 100, "expired 2 days ago")]
-    #[case::a_year(365 * 86_400, "expires in 365 days")]
-    #[case::two_years(2 * 31_557_600, "expires in 2 years")]
-    #[case::ten_years_ago(-10 * 31_557_600, "expired 10 years ago")]
-    fn expiry_phrases(#[case] offset: i64, #[case] phrase: &str) {
-        let then = at(NOW + offset);
-        assert_eq!(then.relative_to(at(NOW)).as_expiry().to_string(), phrase);
-    }
-
-    #[test]
-    fn relative_phrases() {
-        assert_eq!(
-            at(NOW + 7200).relative_to(at(NOW)).to_string(),
-            "in 2 hours"
-        );
-        assert_eq!(
-            at(NOW - 86_400).relative_to(at(NOW)).to_string(),
-            "24 hours ago"
-        );
-        assert_eq!(
-            at(NOW - 60).relative_to(at(NOW)).to_string(),
-            "1 minute ago"
-        );
+    #[case::date_now(1_796_371_200_999.0, Some(1_796_371_200))]
+    #[case::whole(1_796_371_200_000.0, Some(1_796_371_200))]
+    #[case::before_the_epoch(-1.0, Some(-1))]
+    #[case::nan(f64::NAN, None)]
+    #[case::infinite(f64::INFINITY, None)]
+    #[case::too_late(1e20, None)]
+    fn from_javascript(#[case] millis: f64, #[case] secs: Option<i64>) {
+        let expected = secs.map_or(UnixTime::EPOCH, at);
+        assert_eq!(UnixTime::from_millis(millis), expected);
     }
 
     proptest::proptest! {

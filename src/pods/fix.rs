@@ -14,6 +14,7 @@ use crate::kubelet::keyring::{Keyring, PulledSecret};
 use crate::kubelet::reference::ImageRef;
 use crate::request::WorkloadKind;
 use crate::settings::{PullSecrets, Registry};
+use crate::when::UnixTime;
 
 /// What the fix adds, and to which list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +78,9 @@ pub(crate) fn plan<'r>(review: &PodReview<'r>, cluster: &dyn Cluster) -> Option<
                 names
                     .iter()
                     .map(String::as_str)
-                    .find(|name| serves(cluster, namespace, name, &image, &mut fetched))?
+                    .find(|name| {
+                        serves(cluster, namespace, name, &image, review.now, &mut fetched)
+                    })?
             }
             (Some(_), None) => return None,
         };
@@ -111,12 +114,14 @@ fn base<'r>(review: &PodReview<'r>) -> Option<Base<'r>> {
 }
 
 /// Whether Secret `name` exists in `namespace` and holds a key with credentials that the
-/// kubelet would send for `image`. Each Secret is read once.
+/// kubelet would send for `image`, and that have not expired at `now`. Each Secret is read
+/// once.
 fn serves(
     cluster: &dyn Cluster,
     namespace: &str,
     name: &str,
     image: &ImageRef<'_>,
+    now: UnixTime,
     fetched: &mut Vec<PulledSecret>,
 ) -> bool {
     let secret = match fetched.iter().position(|s| s.name == name) {
@@ -130,7 +135,7 @@ fn serves(
     let keyring = Keyring {
         secrets: vec![secret],
     };
-    keyring.lookup(image).iter().any(|m| m.held.has_credentials)
+    keyring.lookup(image).iter().any(|m| m.held.works_at(now))
 }
 
 /// `object`, the whole object under review (of `kind`, as JSON text), with `plan` applied.

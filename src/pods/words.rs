@@ -9,11 +9,11 @@ use crate::cluster::LookupError;
 use crate::cluster::pull_secrets::Source;
 use crate::kubelet::keyring::State;
 use crate::kubelet::pull_secret::Ignored;
-use crate::secrets::fix::SecretFix;
+use crate::secrets::fix::{Refresh, SecretFix};
 use crate::secrets::words as secret;
 use crate::settings::{PullSecrets, Registry, Settings};
 use crate::verdict::{SecretKind, Subject, Verdict};
-use crate::words::{kubectl, list, near_miss as hints, pull_secret};
+use crate::words::{kubectl, list, near_miss as hints, pull_secret, when};
 
 pub(crate) fn verdict(settings: &Settings, review: &PodReview<'_>) -> Verdict {
     let warnings = warnings(review);
@@ -178,6 +178,48 @@ fn describe(
         } => {
             not_served(domain, candidates, message);
             not_served_fixes(review, domain, candidates)
+        }
+        PodProblem::Expired {
+            domain,
+            registry,
+            keys,
+            ..
+        } => {
+            let held: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "Secret {:?} holds for {} {}",
+                        k.secret,
+                        k.key,
+                        when::credential_end(&k.end)
+                    )
+                })
+                .collect();
+            let _ = write!(
+                message,
+                " from registry {domain}, but every credential its pull secrets hold for it has \
+                 expired, and the registry refuses them: {}",
+                held.join("; ")
+            );
+            let mut fixes = Vec::new();
+            for k in keys {
+                let refresh = Refresh {
+                    server: (*domain).to_owned(),
+                    kind: k.end.kind,
+                    entry: registry.entry().to_string(),
+                };
+                let fix = secret::refresh(
+                    &format!("Secret {:?}", k.secret),
+                    k.secret,
+                    review.subject.namespace,
+                    &refresh,
+                );
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
+            }
+            fixes
         }
     }
 }
@@ -371,6 +413,7 @@ fn not_served_fixes(
             candidate.secret.state,
             State::Ignored(Ignored::OtherType { .. })
         ),
+        refresh: Vec::new(),
     };
     vec![secret::fix_named(
         &secret_subject(review, name, false),

@@ -3,12 +3,14 @@
 use std::fmt::Display;
 
 use super::check::{SecretProblem, SecretReview, SecretWarning};
-use super::fix::SecretFix;
+use super::fix::{Refresh, SecretFix};
+use crate::kubelet::dockerconfig::{DatedKind, Standing};
 use crate::settings::Registry;
 use crate::verdict::{Kind, SecretKind, Subject, Verdict};
 use crate::words::kubectl;
 use crate::words::near_miss as hints;
 use crate::words::pull_secret::{self, ignored_for_its_type};
+use crate::words::when;
 
 pub(crate) fn verdict(review: &SecretReview<'_>) -> Verdict {
     let subject = review.subject;
@@ -21,11 +23,28 @@ pub(crate) fn verdict(review: &SecretReview<'_>) -> Verdict {
         return Verdict::Accept { warnings };
     }
     let problems: Vec<String> = review.problems.iter().map(problem).collect();
+    // An expired credential has its own fix: a fresh one, not another key.
+    let mut fixes = Vec::new();
+    if review
+        .problems
+        .iter()
+        .any(|p| !matches!(p, SecretProblem::Expired { .. }))
+    {
+        fixes.push(fix(subject, review.name, &review.fix));
+    }
+    let name = review.name.unwrap_or("<name>");
+    fixes.extend(
+        review
+            .fix
+            .refresh
+            .iter()
+            .map(|r| refresh("it", name, subject.namespace, r)),
+    );
     Verdict::Reject {
         message: format!(
             "{subject} {}. To fix: {}.",
             problems.join("; "),
-            fix(subject, review.name, &review.fix)
+            fixes.join("; ")
         ),
         warnings,
     }
@@ -62,6 +81,32 @@ pub(crate) fn problem(problem: &SecretProblem<'_>) -> String {
             declared_for(entries(declared)),
             format.data_key(),
             format.secret_type()
+        ),
+        SecretProblem::Expired { registry, key, end } => format!(
+            "{}, but the credential of its registry key {key} is {}: the registry refuses it, \
+             and Pods that pull from {} with it fail with ImagePullBackOff",
+            declared_for(registry.entry()),
+            when::credential_end(end),
+            registry.entry()
+        ),
+    }
+}
+
+/// What to do about an expired credential of Secret `name` (`it` in a message about it): a
+/// fresh one, and for the kinds that expire by design, something that keeps it fresh.
+pub(crate) fn refresh(it: &str, name: &str, namespace: Option<&str>, refresh: &Refresh) -> String {
+    let command = kubectl::refresh_pull_secret(name, &refresh.server, namespace, refresh.kind);
+    match refresh.kind {
+        DatedKind::EcrToken => format!(
+            "ECR tokens last 12 hours, so let the nodes pull from ECR with their own credentials \
+             (the kubelet's ecr-credential-provider, and pullSecrets: [] for {} in the policy \
+             settings), or run a refresher that rewrites {it} every few hours; to write a fresh \
+             token now: `{command}`",
+            refresh.entry
+        ),
+        _ => format!(
+            "write a fresh token into {it}, and renew it before it expires (a refresher that \
+             rewrites the Secret): `{command}`"
         ),
     }
 }
@@ -105,6 +150,21 @@ fn warning<K: Kind>(subject: &Subject<'_, K>, warning: &SecretWarning<'_>) -> St
             secret_type,
             format,
         } => ignored_for_its_type(secret_type, *format),
+        SecretWarning::Dated { key, end } => {
+            let then = match end.standing {
+                Standing::Expired(_) => "the registry refuses it",
+                _ if end.kind == DatedKind::EcrToken => {
+                    "Pods that pull after that fail with ImagePullBackOff, unless the nodes' \
+                     credential provider or a refresher that rewrites the Secret keeps it fresh"
+                }
+                _ => "Pods that pull after that fail with ImagePullBackOff, unless something \
+                      renews it",
+            };
+            format!(
+                "has the registry key {key}, whose credential is {}: {then}",
+                when::credential_end(end)
+            )
+        }
     };
     format!("{subject} {about}")
 }

@@ -18,12 +18,16 @@ pub use explanation::{
 
 use crate::cluster::pull_secrets::{Lookups, Source};
 use crate::cluster::{Cluster, LookupError};
+use crate::kubelet::dockerconfig::CredentialEnd;
 use crate::kubelet::keyring::State;
+use crate::words::when;
+use chain::MissWhy;
 use crate::kubelet::reference::ImageRef;
 use crate::pods::check::{At, PodProblem, review_pod_spec};
 use crate::request::{Object, WorkloadKind};
 use crate::settings::Settings;
 use crate::verdict::{Kind, Subject};
+use crate::when::UnixTime;
 
 /// The kind of an object, as written in it.
 #[derive(Deserialize)]
@@ -48,11 +52,13 @@ fn kind_of(object: &[u8]) -> Option<WorkloadKind> {
 }
 
 /// Explains `object` (a Pod or a workload, as JSON), its pull secrets read from `cluster`, and
-/// with `settings` the policy's verdict on it.
+/// with `settings` the policy's verdict on it. Credentials that say when they stop working are
+/// judged as of `now` (the page passes `Date.now()`).
 pub fn explain(
     object: &[u8],
     settings: Option<&Settings>,
     cluster: &dyn Cluster,
+    now: UnixTime,
 ) -> Result<Explanation, String> {
     let kind = kind_of(object).ok_or_else(|| format!("not a {}", WorkloadKind::in_prose(true)))?;
     let parsed: Object<'_> = serde_json::from_slice(object).map_err(|e| {
@@ -86,12 +92,12 @@ pub fn explain(
     let all_settings = Settings::none();
     let settings_used = settings.unwrap_or(&all_settings);
     let review =
-        crate::pods::check::review_pod_spec(settings_used, &subject, spec, None, Some(&lookups));
+        crate::pods::check::review_pod_spec(settings_used, &subject, spec, None, Some(&lookups), now);
     let policy_review = settings.map(|s| {
         let lookups = s.cluster_lookups().then_some(&lookups);
-        review_pod_spec(s, &subject, spec, None, lookups)
+        review_pod_spec(s, &subject, spec, None, lookups, now)
     });
-    let secrets = held(&lookups, &review);
+    let secrets = held(&lookups, &review, now);
     let poisoned = secrets.iter().find(|s| s.state == SecretState::Poison);
     let missing = secrets
         .iter()
@@ -155,12 +161,21 @@ pub fn explain(
         chain.registry = Some(reference.domain().to_owned());
         chain.repository = Some(reference.path().to_owned());
         let matches = lookups.keyring.lookup(&reference);
-        let sent = matches.iter().find(|m| m.held.has_credentials);
+        let sent = matches.iter().find(|m| m.held.works_at(now));
         chain.sends = sent.map(|m| KeyRef {
             secret: lookups.keyring.secrets[m.secret].name.clone(),
             key: m.held.shown.to_string(),
+            expires: m.held.end(now).map(|end| when::ends(&end)),
         });
-        let missed = chain::misses(&lookups, &matches, &reference);
+        let missed = chain::misses(&lookups, &matches, &reference, now);
+        let expired: Vec<(&str, &str, CredentialEnd)> = missed
+            .iter()
+            .filter_map(|m| match m.why {
+                MissWhy::Expired(end) => Some((m.secret.as_str(), m.key.as_str(), end)),
+                _ => None,
+            })
+            .collect();
+        let expired_finding = (!expired.is_empty()).then(|| words::all_expired(&expired));
         chain.misses = missed
             .iter()
             .map(|m| KeyMiss {
@@ -182,6 +197,8 @@ pub fn explain(
                 ContainerVerdict::SendsCredentials,
                 words::sends(&lookups.keyring.secrets[m.secret].name, &m.held.shown),
             )
+        } else if let Some(finding) = expired_finding {
+            (ContainerVerdict::Fails, finding)
         } else if let Some(missing) = missing {
             (
                 ContainerVerdict::Fails,
@@ -278,7 +295,11 @@ pub fn prevention(explanations: &[Explanation]) -> Prevention {
 }
 
 /// The pull secrets in use, as the page shows them.
-fn held(lookups: &Lookups, review: &crate::pods::check::PodReview<'_>) -> Vec<SecretHeld> {
+fn held(
+    lookups: &Lookups,
+    review: &crate::pods::check::PodReview<'_>,
+    now: UnixTime,
+) -> Vec<SecretHeld> {
     let findings = words::secret_findings(review);
     lookups
         .keyring
@@ -300,6 +321,8 @@ fn held(lookups: &Lookups, review: &crate::pods::check::PodReview<'_>) -> Vec<Se
                         reads_as: held.key.as_ref().ok().map(ToString::to_string),
                         credentials: held.has_credentials,
                         dropped: held.key.as_ref().err().map(ToString::to_string),
+                        expires: held.end(now).map(|end| when::ends(&end)),
+                        expired: held.end(now).is_some_and(CredentialEnd::is_expired),
                     })
                     .collect(),
                 _ => Vec::new(),

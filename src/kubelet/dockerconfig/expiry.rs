@@ -41,7 +41,6 @@ pub(crate) enum Dated {
 
 /// [`Dated`] without its times, for wording that depends on the kind only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // used by the expiry checks (issue 17)
 pub(crate) enum DatedKind {
     EcrToken,
     Jwt,
@@ -51,7 +50,6 @@ pub(crate) enum DatedKind {
 
 /// When a [`Dated`] credential stops working, as far as the Secret tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // used by the expiry checks (issue 17)
 pub(crate) enum Expiry {
     At(UnixTime),
     /// The token lives one hour from its issue, which it does not record: a Secret that holds
@@ -59,7 +57,49 @@ pub(crate) enum Expiry {
     WithinAnHour,
 }
 
-#[allow(dead_code)] // used by the expiry checks (issue 17)
+/// How close to its end a credential may be before it is worth a warning: a pull secret
+/// written today should still work tomorrow, when a node restarts or a Pod is rescheduled.
+const SOON: i64 = 24 * 3600;
+
+/// A dated credential seen from a given time: the one model of a credential's end that the
+/// Secret check, the pod check and the troubleshooter share, and that
+/// [`words::when`](crate::words::when) words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CredentialEnd {
+    pub(crate) kind: DatedKind,
+    pub(crate) standing: Standing,
+    /// The time it is seen from.
+    pub(crate) now: UnixTime,
+}
+
+/// Where a credential's end lies from now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// It stopped working at this time, at or before now: the registry refuses it.
+    Expired(UnixTime),
+    /// It stops working at this time, within a day.
+    ExpiresSoon(UnixTime),
+    /// It lasts an hour from an issue it does not record.
+    WithinAnHour,
+    /// It works until this time, more than a day away.
+    Valid(UnixTime),
+}
+
+impl CredentialEnd {
+    /// The registry refuses it now.
+    pub(crate) fn is_expired(self) -> bool {
+        matches!(self.standing, Standing::Expired(_))
+    }
+
+    /// It still works, but not for long: worth a warning.
+    pub(crate) fn ends_soon(self) -> bool {
+        matches!(
+            self.standing,
+            Standing::ExpiresSoon(_) | Standing::WithinAnHour
+        )
+    }
+}
+
 impl Dated {
     pub(crate) fn kind(self) -> DatedKind {
         match self {
@@ -79,6 +119,23 @@ impl Dated {
         }
     }
 
+    /// The credential seen from `now`. A time equal to `now` has passed: a credential that
+    /// expires this second no longer works.
+    pub(crate) fn seen_at(self, now: UnixTime) -> CredentialEnd {
+        let standing = match self.expiry() {
+            Expiry::At(at) if at <= now => Standing::Expired(at),
+            Expiry::At(at) if at.since(now) <= SOON => Standing::ExpiresSoon(at),
+            Expiry::At(at) => Standing::Valid(at),
+            Expiry::WithinAnHour => Standing::WithinAnHour,
+        };
+        CredentialEnd {
+            kind: self.kind(),
+            standing,
+            now,
+        }
+    }
+
+    #[cfg(test)]
     pub(crate) fn issued_at(self) -> Option<UnixTime> {
         match self {
             Dated::Jwt { issued_at, .. } => issued_at,
@@ -86,30 +143,11 @@ impl Dated {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn not_before(self) -> Option<UnixTime> {
         match self {
             Dated::Jwt { not_before, .. } => not_before,
             _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DatedKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            DatedKind::EcrToken => "Amazon ECR authorization token",
-            DatedKind::Jwt => "JSON Web Token",
-            DatedKind::GitHubInstallationToken => "GitHub App installation token",
-            DatedKind::GoogleAccessToken => "Google OAuth access token",
-        })
-    }
-}
-
-impl std::fmt::Display for Expiry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Expiry::At(at) => write!(f, "at {at}"),
-            Expiry::WithinAnHour => f.write_str("within an hour of its issue"),
         }
     }
 }
@@ -536,19 +574,36 @@ mod tests {
         let ecr = ecr_at(NOW - HOUR).unwrap();
         assert_eq!(ecr.kind(), DatedKind::EcrToken);
         assert_eq!(ecr.issued_at(), None);
-        let Expiry::At(expires) = ecr.expiry() else {
-            panic!("an ECR token has a date")
-        };
-        assert_eq!(
-            expires.relative_to(at(NOW)).as_expiry().to_string(),
-            "expired 1 hour ago"
-        );
-        assert_eq!(expires.to_string(), "2026-12-04T07:00:00Z");
+        assert_eq!(ecr.expiry(), Expiry::At(at(NOW - HOUR)));
         for token in [Dated::GitHubInstallationToken, Dated::GoogleAccessToken] {
             assert_eq!(token.expiry(), Expiry::WithinAnHour);
             assert_eq!(token.issued_at(), None);
         }
-        assert_eq!(Expiry::At(at(NOW)).to_string(), "at 2026-12-04T08:00:00Z");
+    }
+
+    /// Seen from now: expired at or before it, soon within a day, and the hour-long kinds
+    /// always short-lived.
+    #[rstest]
+    #[case::expired_long_ago(ecr_at(NOW - 50 * HOUR), Standing::Expired(at(NOW - 50 * HOUR)))]
+    #[case::expires_this_second(ecr_at(NOW), Standing::Expired(at(NOW)))]
+    #[case::expires_next_second(ecr_at(NOW + 1), Standing::ExpiresSoon(at(NOW + 1)))]
+    #[case::fresh_ecr(ecr_at(NOW + 12 * HOUR), Standing::ExpiresSoon(at(NOW + 12 * HOUR)))]
+    #[case::a_day(jwt_at(NOW + 24 * HOUR, None, None), Standing::ExpiresSoon(at(NOW + 24 * HOUR)))]
+    #[case::more_than_a_day(jwt_at(NOW + 24 * HOUR + 1, None, None), Standing::Valid(at(NOW + 24 * HOUR + 1)))]
+    #[case::expired_jwt(jwt_at(NOW - HOUR, Some(NOW - 4 * HOUR), None), Standing::Expired(at(NOW - HOUR)))]
+    #[case::github(Some(Dated::GitHubInstallationToken), Standing::WithinAnHour)]
+    #[case::google(Some(Dated::GoogleAccessToken), Standing::WithinAnHour)]
+    fn seen_from_now(#[case] dated: Option<Dated>, #[case] standing: Standing) {
+        let dated = dated.unwrap();
+        let end = dated.seen_at(at(NOW));
+        assert_eq!(end.standing, standing);
+        assert_eq!(end.kind, dated.kind());
+        assert_eq!(end.now, at(NOW));
+        assert_eq!(end.is_expired(), matches!(standing, Standing::Expired(_)));
+        assert_eq!(
+            end.ends_soon(),
+            matches!(standing, Standing::ExpiresSoon(_) | Standing::WithinAnHour)
+        );
     }
 
     fn b64(s: &str) -> String {
@@ -652,13 +707,10 @@ mod tests {
     fn shown(d: &Option<Dated>) -> String {
         let mut out = format!("{d:?}");
         if let Some(d) = d {
-            out += &format!(
-                "{:?} {} {:?} {}",
-                d.kind(),
-                d.kind(),
-                d.expiry(),
-                d.expiry()
-            );
+            for now in [NOW - 200_000, NOW, NOW + 200_000] {
+                let end = d.seen_at(at(now));
+                out += &format!("{end:?} {}", crate::words::when::credential_end(&end));
+            }
         }
         out
     }

@@ -18,8 +18,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub(crate) use auth::go_std_base64;
-#[allow(unused_imports)] // used by the expiry checks (issue 17)
-pub(crate) use expiry::{Dated, DatedKind, Expiry};
+pub(crate) use expiry::{CredentialEnd, Dated, DatedKind, Standing};
 
 /// Which of the two pull-secret layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
