@@ -233,6 +233,10 @@ fn unreadable(payload: &[u8]) -> Verdict {
 mod tests {
     use super::*;
 
+    fn review(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
+        super::review(payload, cluster, UnixTime::TEST_NOW)
+    }
+
     fn review_json(json: &str) -> Verdict {
         review(json.as_bytes(), &crate::cluster::NoCluster)
     }

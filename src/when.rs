@@ -40,6 +40,10 @@ impl UnixTime {
         UnixTime::from_secs((millis / 1000.0).floor() as i64).unwrap_or(UnixTime::EPOCH)
     }
 
+    /// 2026-12-04T08:00:00Z: the time the unit tests judge dated credentials at.
+    #[cfg(test)]
+    pub(crate) const TEST_NOW: UnixTime = UnixTime(1_796_371_200);
+
     /// Seconds since the epoch.
     pub const fn secs(self) -> i64 {
         self.0

@@ -171,7 +171,11 @@ fn reference(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::cluster::{NoCluster, Objects, Resource};
-    use crate::review::review;
+    use crate::when::UnixTime;
+
+    fn review(payload: &[u8], cluster: &dyn crate::cluster::Cluster) -> Verdict {
+        crate::review::review(payload, cluster, UnixTime::TEST_NOW)
+    }
     use crate::verdict::Verdict;
     use base64::Engine as _;
     use rstest::rstest;

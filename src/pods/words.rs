@@ -563,6 +563,7 @@ mod tests {
     use super::*;
     use crate::pods::check::review_pod_spec;
     use crate::request::{Object, Spec, WorkloadKind};
+    use crate::when::UnixTime;
     use rstest::rstest;
 
     const SETTINGS: &str = r#"{"registries":[
@@ -605,7 +606,7 @@ mod tests {
         let subject = Subject::for_test(kind, old.is_none());
         verdict(
             settings,
-            &review_pod_spec(settings, &subject, &spec, old.as_ref(), None),
+            &review_pod_spec(settings, &subject, &spec, old.as_ref(), None, UnixTime::TEST_NOW),
         )
     }
 
@@ -773,7 +774,8 @@ mod tests {
         let spec = WorkloadKind::CronJob.pod_spec(&obj).unwrap();
         let subject = Subject::for_test(WorkloadKind::CronJob, true);
         let s = settings("");
-        assert!(verdict(&s, &review_pod_spec(&s, &subject, spec, None, None)).is_allowed());
+        let review = review_pod_spec(&s, &subject, spec, None, None, UnixTime::TEST_NOW);
+        assert!(verdict(&s, &review).is_allowed());
     }
 
     /// The cluster lookups, answered from a table of objects in namespace `team-a`.
@@ -864,7 +866,7 @@ mod tests {
             let lookups = Lookups::fetch(cluster, kind, &spec, "team-a");
             verdict(
                 settings,
-                &review_pod_spec(settings, &subject, &spec, None, Some(&lookups)),
+                &review_pod_spec(settings, &subject, &spec, None, Some(&lookups), UnixTime::TEST_NOW),
             )
         }
 

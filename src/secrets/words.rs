@@ -249,6 +249,7 @@ mod tests {
     use crate::secrets::check;
     use crate::secrets::fix::server_for;
     use crate::settings::Settings;
+    use crate::when::UnixTime;
     use base64::Engine as _;
     use rstest::rstest;
 
@@ -259,7 +260,7 @@ mod tests {
         secret: &'r Object<'r>,
         old: Option<&Object<'_>>,
     ) -> Verdict {
-        check::check_secret(settings, subject, name, secret, old)
+        check::check_secret(settings, subject, name, secret, old, UnixTime::TEST_NOW)
             .map_or_else(Verdict::accept, |review| verdict(&review))
     }
 

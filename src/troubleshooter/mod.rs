@@ -348,6 +348,14 @@ mod tests {
     use base64::Engine as _;
     use serde_json::json;
 
+    fn explain(
+        object: &[u8],
+        settings: Option<&Settings>,
+        cluster: &dyn Cluster,
+    ) -> Result<Explanation, String> {
+        super::explain(object, settings, cluster, UnixTime::TEST_NOW)
+    }
+
     fn pull_secret(name: &str, auths: serde_json::Value) -> (String, Vec<u8>) {
         let content =
             base64::engine::general_purpose::STANDARD.encode(json!({ "auths": auths }).to_string());
