@@ -18,6 +18,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub(crate) use auth::go_std_base64;
+#[cfg(test)]
+pub(crate) use expiry::fake;
 pub(crate) use expiry::{CredentialEnd, Dated, DatedKind, Standing};
 
 /// Which of the two pull-secret layouts.
