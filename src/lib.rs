@@ -43,12 +43,12 @@ pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
 pub use kubewarden::{validate, validate_settings};
 pub use request::WorkloadKind;
 pub use settings::Settings;
-pub use when::UnixTime;
 pub use troubleshooter::{
     ContainerChain, ContainerVerdict, Explanation, FixCommand, KeyHeld, KeyMiss, KeyRef,
     PolicyVerdict, Prevention, PullSecretsUsed, SecretHeld, SecretState, explain, prevention,
     workload_kind,
 };
+pub use when::UnixTime;
 
 /// The policy module's waPC shell: `wasm32-wasip1` only, so that other wasm front ends (the
 /// troubleshooter page) link the checks without waPC's imports.

@@ -273,7 +273,8 @@ impl DatedCreds {
 
     fn jwt(&self) -> String {
         let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let claims = json!({"sub": self.subject, "exp": self.expires, "iat": self.expires - 10_800});
+        let claims =
+            json!({"sub": self.subject, "exp": self.expires, "iat": self.expires - 10_800});
         format!(
             "{}.{}.{}",
             url.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
@@ -368,11 +369,16 @@ fn dated_outputs(d: &DatedCreds) -> Vec<String> {
                 for s in [&settings, &fix_settings] {
                     let payload = json!({"request": {"uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
                         "operation": "CREATE", "namespace": "team-a", "object": pod}, "settings": s});
-                    let response =
-                        image_pull_secrets_policy::validate(payload.to_string().as_bytes(), &cluster, now());
+                    let response = image_pull_secrets_policy::validate(
+                        payload.to_string().as_bytes(),
+                        &cluster,
+                        now(),
+                    );
                     outputs.push(String::from_utf8(response).unwrap());
                 }
-                let settings = image_pull_secrets_policy::Settings::from_json(DATED_SETTINGS.as_bytes()).unwrap();
+                let settings =
+                    image_pull_secrets_policy::Settings::from_json(DATED_SETTINGS.as_bytes())
+                        .unwrap();
                 for given in [None, Some(&settings)] {
                     let explained = image_pull_secrets_policy::explain(
                         pod.to_string().as_bytes(),
@@ -433,11 +439,17 @@ fn dated_credentials_produce_findings() {
     };
     let expired = dated_outputs(&d(NOW - 2 * 86_400)).join("\n");
     assert!(
-        expired.matches("expired 2 days ago, at 2026-12-02T08:00:00Z").count() >= 20,
+        expired
+            .matches("expired 2 days ago, at 2026-12-02T08:00:00Z")
+            .count()
+            >= 20,
         "{expired}"
     );
     assert!(expired.contains(r#""accepted":false"#));
     assert!(expired.contains("aws ecr get-login-password --region eu-west-1"));
     let soon = dated_outputs(&d(NOW + 3 * 3600)).join("\n");
-    assert!(soon.contains("expires in 3 hours, at 2026-12-04T11:00:00Z"), "{soon}");
+    assert!(
+        soon.contains("expires in 3 hours, at 2026-12-04T11:00:00Z"),
+        "{soon}"
+    );
 }

@@ -75,12 +75,9 @@ pub(crate) fn plan<'r>(review: &PodReview<'r>, cluster: &dyn Cluster) -> Option<
             (None, _) => names.first()?.as_str(),
             (Some(_), Some(namespace)) => {
                 let image = ImageRef::parse(at.image).ok()?;
-                names
-                    .iter()
-                    .map(String::as_str)
-                    .find(|name| {
-                        serves(cluster, namespace, name, &image, review.now, &mut fetched)
-                    })?
+                names.iter().map(String::as_str).find(|name| {
+                    serves(cluster, namespace, name, &image, review.now, &mut fetched)
+                })?
             }
             (Some(_), None) => return None,
         };
@@ -532,5 +529,69 @@ mod tests {
         off["addMissingPullSecrets"] = json!(false);
         let v = run("Pod", "CREATE", &obj, &off, &NoCluster);
         assert!(!v.is_allowed() && v.mutated_object().is_none());
+    }
+
+    /// A dated credential in `auth` for private.registry.com, `offset` seconds from the tests'
+    /// now.
+    fn ecr_secret(offset: i64, seed: u64) -> Vec<u8> {
+        let password = crate::kubelet::dockerconfig::fake::ecr_password(
+            UnixTime::TEST_NOW.secs() + offset,
+            seed,
+        );
+        let doc = crate::kubelet::dockerconfig::fake::dockerconfigjson(
+            "private.registry.com",
+            "AWS",
+            &password,
+        );
+        let content = base64::engine::general_purpose::STANDARD.encode(doc);
+        format!(r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{content}"}}}}"#).into_bytes()
+    }
+
+    /// The fix never adds a Secret whose only credentials for the image have expired: it takes
+    /// the next declared one that works, or rejects.
+    #[rstest]
+    #[case::first_expired_second_valid(-3600, Some(12 * 3600), Some("regcred-ro"))]
+    #[case::first_valid(12 * 3600, Some(-3600), Some("regcred"))]
+    #[case::first_expiring_soon_still_works(3 * 3600, None, Some("regcred"))]
+    #[case::only_expired(-2 * 86_400, None, None)]
+    #[case::both_expired(-60, Some(-60), None)]
+    fn the_fix_skips_expired_secrets(
+        #[case] regcred: i64,
+        #[case] regcred_ro: Option<i64>,
+        #[case] added: Option<&str>,
+    ) {
+        let mut objects = Objects::new();
+        objects.insert(
+            Resource::Secret,
+            "team-a",
+            "regcred",
+            ecr_secret(regcred, 1),
+        );
+        if let Some(offset) = regcred_ro {
+            objects.insert(
+                Resource::Secret,
+                "team-a",
+                "regcred-ro",
+                ecr_secret(offset, 2),
+            );
+        }
+        let obj = object(
+            "Pod",
+            pod_spec(&[("app", "private.registry.com/app")], Some(&[])),
+        );
+        let v = run("Pod", "CREATE", &obj, &settings(true), &objects);
+        match added {
+            Some(secret) => {
+                let Verdict::Mutate { object, .. } = &v else {
+                    panic!("{v:?}")
+                };
+                assert_eq!(secrets_of("Pod", &value(object)), [secret]);
+            }
+            None => assert!(
+                v.expect_rejected()
+                    .contains("needs one of the pull secrets regcred, regcred-ro"),
+                "{v:?}"
+            ),
+        }
     }
 }

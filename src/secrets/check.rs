@@ -6,9 +6,7 @@
 //! credentials never leave `dockerconfig`.
 
 use super::fix::{Refresh, SecretFix, refresh_server, server_for, servers_of_broken_keys};
-use crate::kubelet::dockerconfig::{
-    self, CredentialEnd, DecodeError, Format, ShownKey, show_key,
-};
+use crate::kubelet::dockerconfig::{self, CredentialEnd, DecodeError, Format, ShownKey, show_key};
 use crate::kubelet::pull_secret::{self, Ignored, Read, Unusable, Useless};
 use crate::kubelet::registry::NearMiss;
 use crate::request::Object;

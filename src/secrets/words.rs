@@ -157,8 +157,10 @@ fn warning<K: Kind>(subject: &Subject<'_, K>, warning: &SecretWarning<'_>) -> St
                     "Pods that pull after that fail with ImagePullBackOff, unless the nodes' \
                      credential provider or a refresher that rewrites the Secret keeps it fresh"
                 }
-                _ => "Pods that pull after that fail with ImagePullBackOff, unless something \
-                      renews it",
+                _ => {
+                    "Pods that pull after that fail with ImagePullBackOff, unless something \
+                      renews it"
+                }
             };
             format!(
                 "has the registry key {key}, whose credential is {}: {then}",
@@ -712,9 +714,11 @@ mod tests {
         #[case::ecr_expired("AWS", fake::ecr_password(NOW - 2 * DAY, 1), Expect::Reject(
             r#"Secret "test" in namespace "team-a" is declared in the policy settings as a pull secret for private.registry.com, but the credential of its registry key "private.registry.com" is an Amazon ECR authorization token that expired 2 days ago, at 2026-12-02T08:00:00Z: the registry refuses it"#
         ))]
-        #[case::ecr_expiring_now("AWS", fake::ecr_password(NOW, 2), Expect::Reject(
-            "that expired less than a minute ago, at 2026-12-04T08:00:00Z"
-        ))]
+        #[case::ecr_expiring_now(
+            "AWS",
+            fake::ecr_password(NOW, 2),
+            Expect::Reject("that expired less than a minute ago, at 2026-12-04T08:00:00Z")
+        )]
         #[case::ecr_in_3_hours("AWS", fake::ecr_password(NOW + 3 * HOUR, 3), Expect::Warn(
             r#"has the registry key "private.registry.com", whose credential is an Amazon ECR authorization token that expires in 3 hours, at 2026-12-04T11:00:00Z"#
         ))]
@@ -725,16 +729,32 @@ mod tests {
         ))]
         #[case::jwt_in_a_day(ACR, jwt(NOW + DAY), Expect::Warn("a JSON Web Token that expires in 24 hours"))]
         #[case::jwt_valid(ACR, jwt(NOW + 30 * DAY), Expect::Accept)]
-        #[case::github_installation("x-access-token", ghs(), Expect::Warn(
-            "a GitHub App installation token, which stops working within an hour of its issue"
-        ))]
-        #[case::google_access("oauth2accesstoken", ya29(), Expect::Warn(
-            "a Google OAuth access token, which stops working within an hour of its issue"
-        ))]
+        #[case::github_installation(
+            "x-access-token",
+            ghs(),
+            Expect::Warn(
+                "a GitHub App installation token, which stops working within an hour of its issue"
+            )
+        )]
+        #[case::google_access(
+            "oauth2accesstoken",
+            ya29(),
+            Expect::Warn(
+                "a Google OAuth access token, which stops working within an hour of its issue"
+            )
+        )]
         #[case::looks_like_json("robot", "eyJustAPassword".into(), Expect::Accept)]
         #[case::github_pat("robot", ghs().replace("ghs_", "ghp_"), Expect::Accept)]
-        #[case::ecr_date_as_text("AWS", fake::ecr_password_with(b"p", b"d", r#""1796371200""#), Expect::Accept)]
-        #[case::ecr_date_in_milliseconds("AWS", fake::ecr_password_with(b"p", b"d", "1796371200000"), Expect::Accept)]
+        #[case::ecr_date_as_text(
+            "AWS",
+            fake::ecr_password_with(b"p", b"d", r#""1796371200""#),
+            Expect::Accept
+        )]
+        #[case::ecr_date_in_milliseconds(
+            "AWS",
+            fake::ecr_password_with(b"p", b"d", "1796371200000"),
+            Expect::Accept
+        )]
         #[case::jwt_without_exp(ACR, fake::jwt(r#"{"sub":"robot"}"#, 6), Expect::Accept)]
         fn a_declared_secrets_credentials(
             #[case] user: &str,
@@ -780,11 +800,20 @@ mod tests {
         #[case::undeclared("undeclared")]
         #[case::declared_for_another_registry("ecr-creds")]
         fn an_expired_key_for_a_registry_it_is_not_declared_for_warns(#[case] name: &str) {
-            let v = check_key(name, "other.registry.io", "AWS", &fake::ecr_password(NOW - 2 * DAY, 8));
+            let v = check_key(
+                name,
+                "other.registry.io",
+                "AWS",
+                &fake::ecr_password(NOW - 2 * DAY, 8),
+            );
             if name == "ecr-creds" {
                 // Declared for ECR, holding a key for another registry: misaligned as before,
                 // and the expiry is a warning.
-                assert!(v.expect_rejected().contains("none of its registry keys serves"), "{v:?}");
+                assert!(
+                    v.expect_rejected()
+                        .contains("none of its registry keys serves"),
+                    "{v:?}"
+                );
             } else {
                 assert!(v.is_allowed(), "{v:?}");
             }
@@ -801,20 +830,38 @@ mod tests {
             let json = dockerconfigjson(&auths);
             let object: Object = serde_json::from_str(&json).unwrap();
             let subject = Subject::for_test(SecretKind, true);
-            let v = check_secret(&settings(ECR_SETTINGS), &subject, Some("regcred"), &object, None);
+            let v = check_secret(
+                &settings(ECR_SETTINGS),
+                &subject,
+                Some("regcred"),
+                &object,
+                None,
+            );
             assert!(v.is_allowed(), "{v:?}");
             assert!(v.warnings()[0].contains("expired 1 hour ago"), "{v:?}");
         }
 
         fn update(old: &str, new: &str) -> Verdict {
-            let old_json = dockerconfigjson(&format!(r#"{{"private.registry.com":{}}}"#, auth(&format!("AWS:{old}"))));
-            let new_json = dockerconfigjson(&format!(r#"{{"private.registry.com":{}}}"#, auth(&format!("AWS:{new}"))));
+            let old_json = dockerconfigjson(&format!(
+                r#"{{"private.registry.com":{}}}"#,
+                auth(&format!("AWS:{old}"))
+            ));
+            let new_json = dockerconfigjson(&format!(
+                r#"{{"private.registry.com":{}}}"#,
+                auth(&format!("AWS:{new}"))
+            ));
             let (old, new): (Object, Object) = (
                 serde_json::from_str(&old_json).unwrap(),
                 serde_json::from_str(&new_json).unwrap(),
             );
             let subject = Subject::for_test(SecretKind, false);
-            check_secret(&settings(ECR_SETTINGS), &subject, Some("regcred"), &new, Some(&old))
+            check_secret(
+                &settings(ECR_SETTINGS),
+                &subject,
+                Some("regcred"),
+                &new,
+                Some(&old),
+            )
         }
 
         #[test]
@@ -828,7 +875,11 @@ mod tests {
             // An update that leaves the content alone is not judged again.
             assert_eq!(update(&expired, &expired), Verdict::accept());
             // One that writes an expired token is.
-            assert!(update(&fresh, &expired).expect_rejected().contains("expired 1 hour ago"));
+            assert!(
+                update(&fresh, &expired)
+                    .expect_rejected()
+                    .contains("expired 1 hour ago")
+            );
         }
     }
 

@@ -83,7 +83,8 @@ pub(crate) fn ecr_region(server: &str) -> Option<&str> {
     );
     let rest: Vec<&str> = labels.collect();
     let amazon = rest == ["amazonaws", "com"] || rest == ["amazonaws", "com", "cn"];
-    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let plain =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     (dkr == "dkr" && ecr == "ecr" && amazon && plain(region)).then_some(region)
 }
 
