@@ -11,8 +11,13 @@ suites call this script as they run. The same shapes are built by the unit tests
                                               a JWT (RS256 header, random signature)
     credentials.py ghs | ya29                 a GitHub installation / Google access token
     credentials.py request KIND OFFSET [--registry R] [--name N] [--user U]
-                   [--password-field] [-o FILE]
+                   [--password-field] [--update-from OFFSET] [-o FILE]
                                               a Secret CREATE AdmissionRequest holding one
+                                              (an UPDATE from one of OFFSET with --update-from)
+    credentials.py session [-o FILE] NAME=KIND:OFFSET...
+                                              a kwctl replay session that answers the reads of
+                                              Secrets NAME (each holding one credential for
+                                              --registry), cached, then past the cache
 
 OFFSET and the --iat/--nbf values are seconds relative to now (negative: in the past);
 --now SECS fixes "now" for reproducible output. Nothing here is a real credential.
@@ -118,6 +123,26 @@ def dockerconfigjson_request(registry, user, secret, name="regcred", password_fi
     return generate.request("Secret", obj)
 
 
+def update_request(registry, user, old_secret, new_secret, name="regcred"):
+    """An UPDATE AdmissionRequest that rewrites the Secret's credential (what a refresher
+    does): the old object holds `old_secret`, the new one `new_secret`."""
+    def obj(secret):
+        entry = {"auth": _b64(f"{user}:{secret}".encode())}
+        return generate.dockerconfigjson(name, {"auths": {registry: entry}})
+    return generate.request("Secret", obj(new_secret), "UPDATE", obj(old_secret))
+
+
+def session_of(secrets, registry):
+    """A kwctl replay session answering a get_resource of each Secret `name` in `secrets`
+    (`(name, kind, offset)`) with one holding that credential for `registry`, in order."""
+    exchanges = []
+    for name, kind, offset in secrets:
+        entry = {"auth": _b64(f"{USERS[kind]}:{password(kind, offset)}".encode())}
+        exchanges.append(("Secret", name,
+                          generate.dockerconfigjson(name, {"auths": {registry: entry}})))
+    return exchanges
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--now", type=int, help="Unix seconds to use as now")
@@ -139,18 +164,36 @@ def main(argv=None):
     p.add_argument("--user", help="default: what the registry's tools write for KIND")
     p.add_argument("--password-field", action="store_true",
                    help="username/password instead of auth")
+    p.add_argument("--update-from", type=int, metavar="OFFSET",
+                   help="an UPDATE whose old object holds a credential of OFFSET")
     p.add_argument("-o", "--output", type=pathlib.Path, help="default: stdout")
+    p = sub.add_parser("session")
+    p.add_argument("secrets", nargs="+", metavar="NAME=KIND:OFFSET")
+    p.add_argument("--registry", default="private.registry.com")
+    p.add_argument("-o", "--output", type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
 
     if args.command == "request":
         secret = password(args.kind, args.offset, args.now, args.iat, args.nbf)
-        req = dockerconfigjson_request(args.registry, args.user or USERS[args.kind], secret,
-                                       args.name, args.password_field)
+        user = args.user or USERS[args.kind]
+        if args.update_from is not None:
+            old = password(args.kind, args.update_from, args.now, args.iat, args.nbf)
+            req = update_request(args.registry, user, old, secret, args.name)
+        else:
+            req = dockerconfigjson_request(args.registry, user, secret, args.name,
+                                           args.password_field)
         text = json.dumps(req, indent=2) + "\n"
         if args.output:
             args.output.write_text(text)
         else:
             sys.stdout.write(text)
+    elif args.command == "session":
+        secrets = []
+        for spec in args.secrets:
+            name, _, rest = spec.partition("=")
+            kind, _, offset = rest.partition(":")
+            secrets.append((name, kind, int(offset or 0)))
+        generate.session(args.output, session_of(secrets, args.registry))
     else:
         offset = getattr(args, "offset", 0)
         print(password(args.command, offset, args.now,
