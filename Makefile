@@ -181,7 +181,8 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 		pod-3-containers=bench/requests/pod-3-containers.json \
 		cronjob-10-containers=bench/requests/cronjob-10-containers.json \
 		secret-opaque-1mib=target/bench/secret-opaque-1mib.json \
-		secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json
+		secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json \
+		secret-ecr-tokens=bench/requests/secret-ecr-tokens.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-lookups.json \
 		deployment-3-containers-lookups=bench/requests/deployment-3-containers-lookups.json@bench/requests/deployment-3-containers-lookups.session.yml
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-add-missing.json \

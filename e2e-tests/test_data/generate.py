@@ -453,6 +453,31 @@ def bench_requests():
     pull = dockerconfigjson("regcred", {"auths": registries})
     (out / "secret-dockerconfigjson-20-registries.json").write_text(
         json.dumps(request("Secret", pull), indent=2) + "\n")
+    # Keys that hold ECR tokens (what a refresher writes): each password is dated. They expire
+    # in 2099, so that the committed request is read the same every year (accepted).
+    ecr = {f"{100000000000 + i}.dkr.ecr.{region}.amazonaws.com": ecr_entry(i, 4070908800)
+           for i, region in enumerate(["us-east-1", "us-west-2", "eu-west-1", "eu-central-1",
+                                       "ap-southeast-2"])}
+    ecr["private.registry.com"] = ecr_entry(9, 4070908800)
+    tokens = dockerconfigjson("regcred", {"auths": ecr})
+    (out / "secret-ecr-tokens.json").write_text(
+        json.dumps(request("Secret", tokens), indent=2) + "\n")
+
+
+def ecr_entry(seed, expiration):
+    """`auth` of `AWS:<an ECR token>` expiring at `expiration`, its blobs sized as real ones and
+    made of hashes, so that the file is the same every run."""
+    import hashlib
+
+    def blob(name, size):
+        out = b""
+        while len(out) < size:
+            out += hashlib.sha256(f"{name}{seed}-{len(out)}".encode()).digest()
+        return base64.b64encode(out[:size]).decode()
+    envelope = {"payload": blob("payload", 1100), "datakey": blob("datakey", 180),
+                "version": "2", "type": "DATA_KEY", "expiration": expiration}
+    token = base64.b64encode(json.dumps(envelope, separators=(",", ":")).encode()).decode()
+    return {"auth": base64.b64encode(f"AWS:{token}".encode()).decode()}
 
 
 MIB = 1 << 20
