@@ -71,7 +71,7 @@ no_token() {
   no_token
 }
 
-@test "expiry: a JWT past its exp is rejected, one with a day to go is not" {
+@test "expiry: a JWT past its exp is rejected, one with a month to go is not" {
   credential jwt -7200 --iat -18000
   run_request
   rejected
