@@ -132,12 +132,12 @@ def update_request(registry, user, old_secret, new_secret, name="regcred"):
     return generate.request("Secret", obj(new_secret), "UPDATE", obj(old_secret))
 
 
-def session_of(secrets, registry):
+def session_of(secrets, registry, now=None):
     """A kwctl replay session answering a get_resource of each Secret `name` in `secrets`
     (`(name, kind, offset)`) with one holding that credential for `registry`, in order."""
     exchanges = []
     for name, kind, offset in secrets:
-        entry = {"auth": _b64(f"{USERS[kind]}:{password(kind, offset)}".encode())}
+        entry = {"auth": _b64(f"{USERS[kind]}:{password(kind, offset, now)}".encode())}
         exchanges.append(("Secret", name,
                           generate.dockerconfigjson(name, {"auths": {registry: entry}})))
     return exchanges
@@ -193,7 +193,7 @@ def main(argv=None):
             name, _, rest = spec.partition("=")
             kind, _, offset = rest.partition(":")
             secrets.append((name, kind, int(offset or 0)))
-        generate.session(args.output, session_of(secrets, args.registry))
+        generate.session(args.output, session_of(secrets, args.registry, args.now))
     else:
         offset = getattr(args, "offset", 0)
         print(password(args.command, offset, args.now,
