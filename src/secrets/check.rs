@@ -194,13 +194,18 @@ fn review_secret<'r>(
         );
     }
     let mut misaligned_for: Vec<&Registry> = Vec::new();
-    // When each key's credential stops working, where it tells; the keys whose expiry fails
-    // a registry the Secret is declared for.
-    let ends: Vec<Option<CredentialEnd>> = decoded
-        .entries
-        .iter()
-        .map(|e| e.dated.map(|d| d.seen_at(now)))
-        .collect();
+    // When each key's credential stops working, where it tells (most Secrets hold no dated
+    // credential, and pay nothing for it); the keys whose expiry fails a registry the Secret is
+    // declared for.
+    let ends: Vec<Option<CredentialEnd>> = if decoded.entries.iter().any(|e| e.dated.is_some()) {
+        decoded
+            .entries
+            .iter()
+            .map(|e| e.dated.map(|d| d.seen_at(now)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut expired_for_declared: Vec<usize> = Vec::new();
     for registry in declared {
         let mut serving: Vec<usize> = (0..keys.len())
@@ -223,10 +228,16 @@ fn review_secret<'r>(
             .collect();
         // The kubelet tries every key that serves an image until one works: the registry is
         // failed only when all of them have expired.
-        let expired = |i: &usize| ends[*i].is_some_and(CredentialEnd::is_expired);
+        let expired = |i: &usize| {
+            ends.get(*i)
+                .copied()
+                .flatten()
+                .is_some_and(CredentialEnd::is_expired)
+        };
         if !usable.is_empty() && usable.iter().all(expired) {
             for &i in &usable {
                 let Some(end) = ends[i] else { continue };
+                // (`usable` is not empty and all of it expired: `ends` was filled.)
                 review.problems.push(SecretProblem::Expired {
                     registry,
                     key: show_key(&decoded.entries[i].key),
