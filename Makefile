@@ -183,7 +183,8 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 		cronjob-10-containers=bench/requests/cronjob-10-containers.json \
 		deployment-10-containers-rejected=bench/requests/deployment-10-containers-rejected.json \
 		secret-opaque-1mib=target/bench/secret-opaque-1mib.json \
-		secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json
+		secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json \
+		secret-ecr-tokens=bench/requests/secret-ecr-tokens.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-lookups.json \
 		deployment-3-containers-lookups=bench/requests/deployment-3-containers-lookups.json@bench/requests/deployment-3-containers-lookups.session.yml \
 		deployment-3-containers-lookups-rejected=bench/requests/deployment-3-containers-lookups-rejected.json@bench/requests/deployment-3-containers-lookups-rejected.session.yml

@@ -9,6 +9,14 @@ use crate::cluster::{Cluster, LookupError, Resource};
 use crate::kubelet::dockerconfig::{self, Format};
 use crate::kubelet::reference::ImageRef;
 use crate::kubelet::registry::{RegistryEntry, RegistryKey};
+use crate::when::UnixTime;
+
+/// The time the fuzz targets judge dated credentials at (2026-12-04T08:00:00Z): fixed, so
+/// that a run's findings replay.
+pub const NOW: UnixTime = match UnixTime::from_secs(1_796_371_200) {
+    Some(now) => now,
+    None => UnixTime::EPOCH,
+};
 
 /// Parses an image reference; a valid one normalises to a fixed point.
 pub fn image_reference(input: &str) {
@@ -115,6 +123,7 @@ pub fn validate(payload: &[u8]) {
     answered(&crate::kubewarden::validate(
         payload,
         &crate::cluster::NoCluster,
+        NOW,
     ));
 }
 
@@ -193,7 +202,7 @@ pub fn validate_with_replies(payload: &[u8], replies: &[Vec<u8>]) -> Vec<u8> {
         replies: RefCell::new(replies.iter()),
         uncached: std::cell::Cell::new(false),
     };
-    let response = crate::kubewarden::validate(payload, &cluster);
+    let response = crate::kubewarden::validate(payload, &cluster, NOW);
     answered(&response);
     response
 }
@@ -239,10 +248,10 @@ mod tests {
         let payload = br#"{"request":{"kind":{"kind":"Pod"},"operation":"CREATE","namespace":"ns",
             "object":{"spec":{"imagePullSecrets":[{"name":"a"}],"containers":[{"name":"c","image":"r.io/x"}]}}},
             "settings":{"clusterLookups":true,"registries":[{"registry":"r.io","pullSecrets":["*"]}]}}"#;
-        let replies = [
-            br#"{"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"e30="}}"#
-                .to_vec(),
-        ];
+        // Read twice: a rejection reads the Secret again, past the host's cache.
+        let secret =
+            br#"{"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"e30="}}"#;
+        let replies = [secret.to_vec(), secret.to_vec()];
         let response = validate_with_replies(payload, &replies);
         assert!(
             String::from_utf8(response)

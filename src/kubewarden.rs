@@ -7,11 +7,15 @@ use serde_json::value::RawValue;
 use crate::cluster::Cluster;
 use crate::review::review;
 use crate::settings::Settings;
+use crate::when::UnixTime;
 
 /// `validate`: the Kubewarden ValidationResponse for a `{"request", "settings"}` payload.
 /// `cluster` answers the lookups of `clusterLookups: true`; nothing is asked of it otherwise.
-pub fn validate(payload: &[u8], cluster: &dyn Cluster) -> Vec<u8> {
-    let verdict = review(payload, cluster);
+/// `now` is the current time, which the library never reads itself: credentials that say when
+/// they stop working (ECR tokens, JWTs) are judged as of it. The same payload, cluster and
+/// `now` always give the same bytes.
+pub fn validate(payload: &[u8], cluster: &dyn Cluster, now: UnixTime) -> Vec<u8> {
+    let verdict = review(payload, cluster, now);
     let response = ValidationResponse {
         accepted: verdict.is_allowed(),
         message: verdict.message(),
@@ -91,7 +95,7 @@ mod tests {
     }
 
     fn validate(payload: &[u8]) -> Vec<u8> {
-        super::validate(payload, &crate::cluster::NoCluster)
+        super::validate(payload, &crate::cluster::NoCluster, UnixTime::EPOCH)
     }
 
     /// The settings answer is the SDK's too.

@@ -15,7 +15,11 @@
 //!
 //! The library is pure: it reads no clock, no environment and no network. The cluster comes
 //! in through [`Cluster`], which the waPC shell at the bottom of this file answers with
-//! Kubewarden's host calls (`cluster::host`), and tests and the page with objects they hold.
+//! Kubewarden's host calls (`cluster::host`), and tests and the page with objects they hold;
+//! the time comes in as a [`UnixTime`], which the shell reads from the WASI clock, the page
+//! from `Date.now()`, and tests fix. Credentials that say when they stop working
+//! (`kubelet::dockerconfig::expiry`) are judged as of it, and their ends worded by
+//! `words::when`.
 
 #![warn(missing_docs)]
 
@@ -32,6 +36,7 @@ mod secrets;
 mod settings;
 mod troubleshooter;
 mod verdict;
+mod when;
 mod words;
 
 pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
@@ -43,6 +48,7 @@ pub use troubleshooter::{
     PolicyVerdict, Prevention, PullSecretsUsed, SecretHeld, SecretState, explain, prevention,
     workload_kind,
 };
+pub use when::UnixTime;
 
 /// The policy module's waPC shell: `wasm32-wasip1` only, so that other wasm front ends (the
 /// troubleshooter page) link the checks without waPC's imports.
@@ -52,9 +58,22 @@ mod guest {
     use kubewarden_policy_sdk::wapc_guest::{CallResult, register_function};
 
     use crate::cluster::host::Host;
+    use crate::when::UnixTime;
+
+    /// The one clock the policy reads: the host's, through WASI (`clock_time_get`), which
+    /// kwctl and the policy server provide. A clock that cannot be read, or reads before
+    /// 1970, gives the epoch: then no credential is judged expired.
+    fn now() -> UnixTime {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| i64::try_from(d.as_secs()).ok())
+            .and_then(UnixTime::from_secs)
+            .unwrap_or(UnixTime::EPOCH)
+    }
 
     fn validate(payload: &[u8]) -> CallResult {
-        Ok(crate::kubewarden::validate(payload, &Host))
+        Ok(crate::kubewarden::validate(payload, &Host, now()))
     }
 
     fn validate_settings(payload: &[u8]) -> CallResult {

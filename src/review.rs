@@ -17,9 +17,11 @@ use crate::request::{AdmissionRequest, KindOnly, Spec, ValidationPayload, Worklo
 use crate::secrets::{self, check::check_secret};
 use crate::settings::Settings;
 use crate::verdict::{ChangedObject, SecretKind, Subject, Verdict};
+use crate::when::UnixTime;
 
-/// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`.
-pub(crate) fn review(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
+/// Reviews the `{"request": ..., "settings": ...}` payload that Kubewarden sends to `validate`,
+/// judging dated credentials as of `now`.
+pub(crate) fn review(payload: &[u8], cluster: &dyn Cluster, now: UnixTime) -> Verdict {
     let parsed: ValidationPayload<'_> = match serde_json::from_slice(payload) {
         Ok(parsed) => parsed,
         Err(_) => return unreadable(payload),
@@ -28,7 +30,7 @@ pub(crate) fn review(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
         Ok(settings) => settings,
         Err(e) => return Verdict::reject(format!("the policy settings are not valid: {e}")),
     };
-    review_request(&settings, &parsed.request, payload, cluster)
+    review_request(&settings, &parsed.request, payload, cluster, now)
 }
 
 thread_local! {
@@ -92,6 +94,7 @@ fn review_request(
     request: &AdmissionRequest<'_>,
     payload: &[u8],
     cluster: &dyn Cluster,
+    now: UnixTime,
 ) -> Verdict {
     let Some(checked) = Checked::from_group_kind(&request.kind.group, &request.kind.kind) else {
         return Verdict::accept();
@@ -136,7 +139,7 @@ fn review_request(
                 namespace,
                 create,
             };
-            return check_secret(settings, &subject, name, object, old_object)
+            return check_secret(settings, &subject, name, object, old_object, now)
                 .map_or_else(Verdict::accept, |review| secrets::words::verdict(&review));
         }
         Checked::Workload(kind) => kind,
@@ -156,15 +159,15 @@ fn review_request(
     // secret makes no host call.
     let namespace = namespace.filter(|_| settings.cluster_lookups() && judges_anything(spec, old));
     let cached = namespace.map(|namespace| Lookups::fetch(cluster, kind, spec, namespace));
-    let review = review_pod_spec(settings, &subject, spec, old, cached.as_ref());
+    let review = review_pod_spec(settings, &subject, spec, old, cached.as_ref(), now);
     match namespace {
         // The host keeps its answers a few seconds: a Secret or ServiceAccount fixed a moment
         // ago may still read as it was. A cached read may accept, but never reject nor plan a
         // fix: those read again, past the cache, and judge what they read then. Only that path
         // pays.
-        Some(namespace) if review.finds_anything() => {
-            judge_uncached(settings, &subject, spec, old, cluster, namespace, payload)
-        }
+        Some(namespace) if review.finds_anything() => judge_uncached(
+            settings, &subject, spec, old, cluster, namespace, payload, now,
+        ),
         _ => conclude(
             settings,
             &subject,
@@ -173,6 +176,7 @@ fn review_request(
             cached.as_ref(),
             cluster,
             payload,
+            now,
         ),
     }
 }
@@ -189,9 +193,10 @@ fn judge_uncached(
     cluster: &dyn Cluster,
     namespace: &str,
     payload: &[u8],
+    now: UnixTime,
 ) -> Verdict {
     let fresh = Lookups::fetch(&Uncached(cluster), subject.kind, spec, namespace);
-    let review = review_pod_spec(settings, subject, spec, old, Some(&fresh));
+    let review = review_pod_spec(settings, subject, spec, old, Some(&fresh), now);
     conclude(
         settings,
         subject,
@@ -200,6 +205,7 @@ fn judge_uncached(
         Some(&fresh),
         cluster,
         payload,
+        now,
     )
 }
 
@@ -213,6 +219,7 @@ fn conclude<'r>(
     lookups: Option<&'r Lookups>,
     cluster: &dyn Cluster,
     payload: &[u8],
+    now: UnixTime,
 ) -> Verdict {
     if settings.add_missing_pull_secrets() && !review.problems.is_empty() {
         // The fix changes the pull secrets, and an update that changes them is judged in full
@@ -220,7 +227,7 @@ fn conclude<'r>(
         // object passes it.
         let full = review
             .left_images_alone
-            .then(|| review_pod_spec(settings, subject, spec, None, lookups));
+            .then(|| review_pod_spec(settings, subject, spec, None, lookups, now));
         let judged = full.as_ref().unwrap_or(&review);
         if let Some(plan) = fix::plan(judged, &Uncached(cluster))
             && let Some(object) = changed_object(payload, subject.kind, &plan)
@@ -274,6 +281,10 @@ fn unreadable(payload: &[u8]) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn review(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
+        super::review(payload, cluster, UnixTime::TEST_NOW)
+    }
 
     fn review_json(json: &str) -> Verdict {
         review(json.as_bytes(), &crate::cluster::NoCluster)

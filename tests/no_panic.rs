@@ -2,10 +2,10 @@
 //! server would see an unexplained HTTP 500. Every end-to-end fixture is damaged at random
 //! (bytes overwritten, cut short) and must still get a well-formed accept or reject.
 
-use image_pull_secrets_policy::{NoCluster, validate_settings};
+use image_pull_secrets_policy::{NoCluster, UnixTime, validate_settings};
 
 fn validate(payload: &[u8]) -> Vec<u8> {
-    image_pull_secrets_policy::validate(payload, &NoCluster)
+    image_pull_secrets_policy::validate(payload, &NoCluster, UnixTime::EPOCH)
 }
 use proptest::prelude::*;
 use serde_json::Value;

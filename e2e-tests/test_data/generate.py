@@ -326,9 +326,21 @@ def secrets():
     write("secret-update-content.json", request("Secret", changed, "UPDATE", old))
 
 
-def session(path, exchanges):
+def session(path, exchanges, uncached=True):
     """A kwctl replay session (--replay-host-capabilities-interactions), in the format kwctl
-    records: each exchange a get_resource request and its Success payload or Error message."""
+    records: each exchange a get_resource request and its Success payload or Error message;
+    then, unless `uncached` is false (a session only ever accepted from the cache), the same
+    reads past the host's cache (`disable_cache: true`), which a rejection makes."""
+    lines = []
+    for pas, disable_cache in enumerate(["false", "true"] if uncached else ["false"]):
+        if pas == 1 and exchanges:
+            lines.append("# The same reads past the host's cache: what a rejection is judged on.")
+        lines += _exchanges(exchanges, disable_cache)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n" if lines else "[]\n")
+
+
+def _exchanges(exchanges, disable_cache):
     lines = []
     for kind, obj_name, answer in exchanges:
         lines += [
@@ -339,7 +351,7 @@ def session(path, exchanges):
             f"    kind: {kind}",
             f"    name: {obj_name}",
             f"    namespace: {NS}",
-            "    disable_cache: false",
+            f"    disable_cache: {disable_cache}",
             "    field_masks: null",
             "  response:",
         ]
@@ -348,8 +360,7 @@ def session(path, exchanges):
             lines += ["    type: Success", f"    payload: '{payload}'"]
         else:
             lines += ["    type: Error", f"    message: {json.dumps(answer)}"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n" if lines else "[]\n")
+    return lines
 
 
 def not_found(kind, name):
@@ -394,6 +405,7 @@ def lookups():
         "lookup-pod-regcred": pod_spec([("web", "nginx"), ("app", PRIVATE)], ["regcred"]),
         "lookup-pod-local": pod_spec([("app", "registry.local:5000/team/app")], ["local-creds"]),
         "lookup-pod-local-none": pod_spec([("app", "registry.local:5000/team/app")], []),
+        "lookup-pod-two-secrets": pod_spec([("app", PRIVATE)], ["regcred", "regcred-ro"]),
     }
     for name, spec in pods.items():
         write(f"{name}.json", request("Pod", wrap("Pod", name, spec)))
@@ -427,7 +439,7 @@ def bench_requests():
                       pod_spec(images, ["regcred", "local-creds"], sa="web"))
     (out / "deployment-3-containers-lookups.json").write_text(
         json.dumps(request("Deployment", deployment), indent=2) + "\n")
-    session(out / "deployment-3-containers-lookups.session.yml", [
+    session(out / "deployment-3-containers-lookups.session.yml", uncached=False, exchanges=[
         ("Secret", "regcred", dockerconfigjson("regcred", {"auths": {"private.registry.com": GOOD}})),
         ("Secret", "local-creds",
          dockerconfigjson("local-creds", {"auths": {"registry.local:5000": GOOD}})),
@@ -441,6 +453,31 @@ def bench_requests():
     pull = dockerconfigjson("regcred", {"auths": registries})
     (out / "secret-dockerconfigjson-20-registries.json").write_text(
         json.dumps(request("Secret", pull), indent=2) + "\n")
+    # Keys that hold ECR tokens (what a refresher writes): each password is dated. They expire
+    # in 2099, so that the committed request is read the same every year (accepted).
+    ecr = {f"{100000000000 + i}.dkr.ecr.{region}.amazonaws.com": ecr_entry(i, 4070908800)
+           for i, region in enumerate(["us-east-1", "us-west-2", "eu-west-1", "eu-central-1",
+                                       "ap-southeast-2"])}
+    ecr["private.registry.com"] = ecr_entry(9, 4070908800)
+    tokens = dockerconfigjson("regcred", {"auths": ecr})
+    (out / "secret-ecr-tokens.json").write_text(
+        json.dumps(request("Secret", tokens), indent=2) + "\n")
+
+
+def ecr_entry(seed, expiration):
+    """`auth` of `AWS:<an ECR token>` expiring at `expiration`, its blobs sized as real ones and
+    made of hashes, so that the file is the same every run."""
+    import hashlib
+
+    def blob(name, size):
+        out = b""
+        while len(out) < size:
+            out += hashlib.sha256(f"{name}{seed}-{len(out)}".encode()).digest()
+        return base64.b64encode(out[:size]).decode()
+    envelope = {"payload": blob("payload", 1100), "datakey": blob("datakey", 180),
+                "version": "2", "type": "DATA_KEY", "expiration": expiration}
+    token = base64.b64encode(json.dumps(envelope, separators=(",", ":")).encode()).decode()
+    return {"auth": base64.b64encode(f"AWS:{token}".encode()).decode()}
 
 
 MIB = 1 << 20
@@ -494,7 +531,7 @@ def limit_requests(out):
     for name, text in deep.items():
         (out / f"{name}.json").write_text(text)
     # With cluster lookups: the 200 pull secrets, each read once from a recorded session.
-    session(out / "pod-200-pull-secrets.session.yml", [
+    session(out / "pod-200-pull-secrets.session.yml", uncached=False, exchanges=[
         ("Secret", name, dockerconfigjson(name, {"auths": {f"{name}.example.com": GOOD}}))
         for name in secrets[:-1]
     ] + [("Secret", "regcred", pull)])

@@ -5,6 +5,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
+use image_pull_secrets_policy::fuzzing::NOW;
 use image_pull_secrets_policy::{NoCluster, validate};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
@@ -186,17 +187,17 @@ fuzz_target!(|r: Request| {
         "settings": settings,
     });
     let bytes = payload.to_string().into_bytes();
-    let first = validate(&bytes, &NoCluster);
+    let first = validate(&bytes, &NoCluster, NOW);
     let parsed: Value = serde_json::from_slice(&first).expect("JSON");
     assert!(parsed["accepted"].is_boolean());
     // Byte-identical answers: the same request, the same response.
-    assert_eq!(validate(&bytes, &NoCluster), first);
+    assert_eq!(validate(&bytes, &NoCluster, NOW), first);
     // A changed object, reviewed again, needs no further change.
     if let Some(changed) = parsed.get("mutated_object").filter(|o| !o.is_null()) {
         let mut again = payload.clone();
         again["request"]["object"] = changed.clone();
         let response: Value =
-            serde_json::from_slice(&validate(again.to_string().as_bytes(), &NoCluster))
+            serde_json::from_slice(&validate(again.to_string().as_bytes(), &NoCluster, NOW))
                 .expect("JSON");
         assert_eq!(response["accepted"], true, "{again}\n{response}");
         assert!(response["mutated_object"].is_null(), "{again}\n{response}");

@@ -4,11 +4,14 @@
 //! image.
 
 use crate::cluster::LookupError;
-use crate::kubelet::dockerconfig::{self, DecodeError, Format, ShownKey, show_key};
+use crate::kubelet::dockerconfig::{
+    self, CredentialEnd, Dated, DecodeError, Format, ShownKey, show_key,
+};
 use crate::kubelet::pull_secret::{self, Ignored, Read, Useless};
 use crate::kubelet::reference::ImageRef;
 use crate::kubelet::registry::{KeyError, RegistryKey, is_default_registry_match};
 use crate::request::Object;
+use crate::when::UnixTime;
 
 /// One pull secret a Pod references, as the kubelet finds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +46,21 @@ pub(crate) struct HeldKey {
     pub(crate) key: Result<RegistryKey<'static>, KeyError>,
     /// A non-empty user name or password comes with it.
     pub(crate) has_credentials: bool,
+    /// When its credentials stop working, where they tell (never the credentials).
+    pub(crate) dated: Option<Dated>,
+}
+
+impl HeldKey {
+    /// Its credentials' end seen from `now`, when they tell it.
+    pub(crate) fn end(&self, now: UnixTime) -> Option<CredentialEnd> {
+        self.dated.map(|d| d.seen_at(now))
+    }
+
+    /// It holds credentials, and they have not expired at `now` as far as they tell: the
+    /// kubelet sends them and the registry may take them.
+    pub(crate) fn works_at(&self, now: UnixTime) -> bool {
+        self.has_credentials && !self.end(now).is_some_and(CredentialEnd::is_expired)
+    }
 }
 
 impl PulledSecret {
@@ -87,6 +105,7 @@ fn state_of(secret: &Object<'_>) -> State {
             shown: show_key(&entry.key),
             key: key.map(RegistryKey::into_owned),
             has_credentials: entry.has_credentials,
+            dated: entry.dated,
         })
         .collect();
     State::Usable {

@@ -5,7 +5,7 @@
 //! [`fix`](super::fix).
 
 use crate::cluster::{LookupError, Resource};
-use crate::kubelet::dockerconfig::{DecodeError, Format};
+use crate::kubelet::dockerconfig::{CredentialEnd, DecodeError, Format, ShownKey};
 use crate::kubelet::keyring::{PulledSecret, State};
 use crate::kubelet::lookups::{Lookups, Source};
 use crate::kubelet::pull_secret::Ignored;
@@ -16,6 +16,7 @@ use crate::settings::{
     MissingPullSecrets, Registry, Settings, TemplatesWithoutPullSecrets, UnlistedRegistries,
 };
 use crate::verdict::Subject;
+use crate::when::UnixTime;
 
 /// What the check found in one pod spec.
 pub(crate) struct PodReview<'r> {
@@ -34,6 +35,8 @@ pub(crate) struct PodReview<'r> {
     pub(crate) warnings: Vec<PodWarning<'r>>,
     /// An UPDATE left images alone: they were there before, with the same pull secrets.
     pub(crate) left_images_alone: bool,
+    /// The time dated credentials were judged at.
+    pub(crate) now: UnixTime,
 }
 
 impl PodReview<'_> {
@@ -76,6 +79,22 @@ pub(crate) enum PodProblem<'r> {
         registry: &'r Registry,
         candidates: Vec<Candidate<'r>>,
     },
+    /// The Pods reference secrets that serve the registry, but every credential the kubelet
+    /// would send for the image, in the order it tries them, has expired.
+    Expired {
+        at: At<'r>,
+        domain: &'r str,
+        registry: &'r Registry,
+        keys: Vec<ExpiredKey<'r>>,
+    },
+}
+
+/// A registry key of a referenced Secret whose credential has expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExpiredKey<'r> {
+    pub(crate) secret: &'r str,
+    pub(crate) key: &'r ShownKey,
+    pub(crate) end: CredentialEnd,
 }
 
 /// A referenced Secret that may serve a registry, and, per key of it that looks meant for the
@@ -92,7 +111,8 @@ impl PodProblem<'_> {
             PodProblem::InvalidImage { at, .. }
             | PodProblem::Unlisted { at, .. }
             | PodProblem::MissingSecret { at, .. }
-            | PodProblem::NotServed { at, .. } => at,
+            | PodProblem::NotServed { at, .. }
+            | PodProblem::Expired { at, .. } => at,
         }
     }
 }
@@ -169,13 +189,15 @@ fn has_image(spec: &Spec<'_>, image: &str) -> bool {
 /// Checks the images of `spec`. On UPDATE (`old` is the previous pod spec) only what the
 /// update changes is judged: images that were not there before, or every image when the pull
 /// secrets or the ServiceAccount changed. An update that touches neither is accepted, so that
-/// controllers can keep managing (and users deleting) objects admitted before the policy.
+/// controllers can keep managing (and users deleting) objects admitted before the policy. The
+/// credentials the lookups read are judged as of `now`.
 pub(crate) fn review_pod_spec<'r>(
     settings: &'r Settings,
     subject: &'r Subject<'r, WorkloadKind>,
     spec: &'r Spec<'r>,
     old: Option<&'r Spec<'r>>,
     lookups: Option<&'r Lookups>,
+    now: UnixTime,
 ) -> PodReview<'r> {
     let own: Vec<&str> = spec.pull_secret_names().collect();
     let unchanged = unchanged_secrets(spec, old, &own);
@@ -203,6 +225,7 @@ pub(crate) fn review_pod_spec<'r>(
         secret_warnings: Vec::new(),
         warnings: Vec::new(),
         left_images_alone: false,
+        now,
     };
     // What a referenced Secret or ServiceAccount that does not exist gets.
     let missing_blocks = match settings.missing_pull_secrets() {
@@ -261,7 +284,9 @@ pub(crate) fn review_pod_spec<'r>(
             Some(registry) => {
                 let accepted = review.pull_secrets.iter().any(|s| registry.accepts(s));
                 let problem = if accepted {
-                    lookups.and_then(|lookups| served_by_content(lookups, at, &reference, registry))
+                    lookups.and_then(|lookups| {
+                        served_by_content(lookups, at, &reference, registry, now)
+                    })
                 } else if forgive_templates {
                     review
                         .warnings
@@ -349,24 +374,34 @@ fn review_pull_secrets<'r>(lookups: &'r Lookups, missing_blocks: bool, review: &
 }
 
 /// With the lookups' content: does a secret the Pods reference, and that may serve
-/// `registry`, hold a key the kubelet would send for `image`?
+/// `registry`, hold a key the kubelet would send for `image`, whose credential has not expired
+/// at `now`? (The kubelet tries each matching key until one works.)
 fn served_by_content<'r>(
     lookups: &'r Lookups,
     at: At<'r>,
     image: &ImageRef<'r>,
     registry: &'r Registry,
+    now: UnixTime,
 ) -> Option<PodProblem<'r>> {
     let secrets = &lookups.keyring.secrets;
     let candidates: Vec<usize> = (0..secrets.len())
         .filter(|&i| registry.accepts(&secrets[i].name))
         .collect();
-    let served = lookups
-        .keyring
-        .lookup(image)
-        .iter()
-        .any(|m| m.held.has_credentials && candidates.contains(&m.secret));
-    if served {
-        return None;
+    let matches = lookups.keyring.lookup(image);
+    // The credentials the kubelet offers, in order; each one that has not expired may work.
+    let mut expired = Vec::new();
+    for m in &matches {
+        if !(m.held.has_credentials && candidates.contains(&m.secret)) {
+            continue;
+        }
+        match m.held.end(now).filter(|end| end.is_expired()) {
+            Some(end) => expired.push(ExpiredKey {
+                secret: &secrets[m.secret].name,
+                key: &m.held.shown,
+                end,
+            }),
+            None => return None,
+        }
     }
     // A secret that could not be read (it does not exist, yet or at all), or that breaks every
     // pull, has its own finding, which says what to do.
@@ -379,6 +414,14 @@ fn served_by_content<'r>(
             .any(|&i| matches!(secrets[i].state, State::Unavailable(_)));
     if undecided {
         return None;
+    }
+    if !expired.is_empty() {
+        return Some(PodProblem::Expired {
+            at,
+            domain: image.domain(),
+            registry,
+            keys: expired,
+        });
     }
     let candidates = candidates
         .into_iter()

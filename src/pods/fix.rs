@@ -14,6 +14,7 @@ use crate::kubelet::lookups::{Source, fetch_pull_secret};
 use crate::kubelet::reference::ImageRef;
 use crate::request::WorkloadKind;
 use crate::settings::{PullSecrets, Registry};
+use crate::when::UnixTime;
 
 /// What the fix adds, and to which list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,10 +75,9 @@ pub(crate) fn plan<'r>(review: &PodReview<'r>, cluster: &dyn Cluster) -> Option<
             (None, _) => names.first()?.as_str(),
             (Some(_), Some(namespace)) => {
                 let image = ImageRef::parse(at.image).ok()?;
-                names
-                    .iter()
-                    .map(String::as_str)
-                    .find(|name| serves(cluster, namespace, name, &image, &mut fetched))?
+                names.iter().map(String::as_str).find(|name| {
+                    serves(cluster, namespace, name, &image, review.now, &mut fetched)
+                })?
             }
             (Some(_), None) => return None,
         };
@@ -111,12 +111,14 @@ fn base<'r>(review: &PodReview<'r>) -> Option<Base<'r>> {
 }
 
 /// Whether Secret `name` exists in `namespace` and holds a key with credentials that the
-/// kubelet would send for `image`. Each Secret is read once.
+/// kubelet would send for `image`, and that have not expired at `now`. Each Secret is read
+/// once.
 fn serves(
     cluster: &dyn Cluster,
     namespace: &str,
     name: &str,
     image: &ImageRef<'_>,
+    now: UnixTime,
     fetched: &mut Vec<PulledSecret>,
 ) -> bool {
     let secret = match fetched.iter().position(|s| s.name == name) {
@@ -130,7 +132,7 @@ fn serves(
     let keyring = Keyring {
         secrets: vec![secret],
     };
-    keyring.lookup(image).iter().any(|m| m.held.has_credentials)
+    keyring.lookup(image).iter().any(|m| m.held.works_at(now))
 }
 
 /// `object`, the whole object under review (of `kind`, as JSON text), with `plan` applied.
@@ -166,7 +168,11 @@ fn reference(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::cluster::{NoCluster, Objects, Resource};
-    use crate::review::review;
+    use crate::when::UnixTime;
+
+    fn review(payload: &[u8], cluster: &dyn crate::cluster::Cluster) -> Verdict {
+        crate::review::review(payload, cluster, UnixTime::TEST_NOW)
+    }
     use crate::verdict::Verdict;
     use base64::Engine as _;
     use rstest::rstest;
@@ -523,5 +529,69 @@ mod tests {
         off["addMissingPullSecrets"] = json!(false);
         let v = run("Pod", "CREATE", &obj, &off, &NoCluster);
         assert!(!v.is_allowed() && v.mutated_object().is_none());
+    }
+
+    /// A dated credential in `auth` for private.registry.com, `offset` seconds from the tests'
+    /// now.
+    fn ecr_secret(offset: i64, seed: u64) -> Vec<u8> {
+        let password = crate::kubelet::dockerconfig::fake::ecr_password(
+            UnixTime::TEST_NOW.secs() + offset,
+            seed,
+        );
+        let doc = crate::kubelet::dockerconfig::fake::dockerconfigjson(
+            "private.registry.com",
+            "AWS",
+            &password,
+        );
+        let content = base64::engine::general_purpose::STANDARD.encode(doc);
+        format!(r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{content}"}}}}"#).into_bytes()
+    }
+
+    /// The fix never adds a Secret whose only credentials for the image have expired: it takes
+    /// the next declared one that works, or rejects.
+    #[rstest]
+    #[case::first_expired_second_valid(-3600, Some(12 * 3600), Some("regcred-ro"))]
+    #[case::first_valid(12 * 3600, Some(-3600), Some("regcred"))]
+    #[case::first_expiring_soon_still_works(3 * 3600, None, Some("regcred"))]
+    #[case::only_expired(-2 * 86_400, None, None)]
+    #[case::both_expired(-60, Some(-60), None)]
+    fn the_fix_skips_expired_secrets(
+        #[case] regcred: i64,
+        #[case] regcred_ro: Option<i64>,
+        #[case] added: Option<&str>,
+    ) {
+        let mut objects = Objects::new();
+        objects.insert(
+            Resource::Secret,
+            "team-a",
+            "regcred",
+            ecr_secret(regcred, 1),
+        );
+        if let Some(offset) = regcred_ro {
+            objects.insert(
+                Resource::Secret,
+                "team-a",
+                "regcred-ro",
+                ecr_secret(offset, 2),
+            );
+        }
+        let obj = object(
+            "Pod",
+            pod_spec(&[("app", "private.registry.com/app")], Some(&[])),
+        );
+        let v = run("Pod", "CREATE", &obj, &settings(true), &objects);
+        match added {
+            Some(secret) => {
+                let Verdict::Mutate { object, .. } = &v else {
+                    panic!("{v:?}")
+                };
+                assert_eq!(secrets_of("Pod", &value(object)), [secret]);
+            }
+            None => assert!(
+                v.expect_rejected()
+                    .contains("needs one of the pull secrets regcred, regcred-ro"),
+                "{v:?}"
+            ),
+        }
     }
 }

@@ -9,11 +9,11 @@ use crate::cluster::LookupError;
 use crate::kubelet::keyring::State;
 use crate::kubelet::lookups::Source;
 use crate::kubelet::pull_secret::Ignored;
-use crate::secrets::fix::SecretFix;
+use crate::secrets::fix::{Refresh, SecretFix};
 use crate::secrets::words as secret;
 use crate::settings::{PullSecrets, Registry, Settings};
 use crate::verdict::{SecretKind, Subject, Verdict};
-use crate::words::{kubectl, list, near_miss as hints, pull_secret};
+use crate::words::{kubectl, list, near_miss as hints, pull_secret, when};
 
 pub(crate) fn verdict(settings: &Settings, review: &PodReview<'_>) -> Verdict {
     let warnings = warnings(review);
@@ -274,6 +274,48 @@ fn describe(
             not_served(domain, candidates, message);
             not_served_fixes(review, domain, candidates)
         }
+        PodProblem::Expired {
+            domain,
+            registry,
+            keys,
+            ..
+        } => {
+            let held: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "Secret {:?} holds for {} {}",
+                        k.secret,
+                        k.key,
+                        when::credential_end(&k.end)
+                    )
+                })
+                .collect();
+            let _ = write!(
+                message,
+                " from registry {domain}, but every credential its pull secrets hold for it has \
+                 expired, and the registry refuses them: {}",
+                held.join("; ")
+            );
+            let mut fixes = Vec::new();
+            for k in keys {
+                let refresh = Refresh {
+                    server: (*domain).to_owned(),
+                    kind: k.end.kind,
+                    entry: registry.entry().to_string(),
+                };
+                let fix = secret::refresh(
+                    &format!("Secret {:?}", k.secret),
+                    k.secret,
+                    review.subject.namespace,
+                    &refresh,
+                );
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
+            }
+            fixes
+        }
     }
 }
 
@@ -489,6 +531,7 @@ fn not_served_fixes(
             candidate.secret.state,
             State::Ignored(Ignored::OtherType { .. })
         ),
+        refresh: Vec::new(),
     };
     vec![secret::fix_named(
         &secret_subject(review, name, false),
@@ -638,6 +681,7 @@ mod tests {
     use super::*;
     use crate::pods::check::review_pod_spec;
     use crate::request::{Object, Spec, WorkloadKind};
+    use crate::when::UnixTime;
     use rstest::rstest;
 
     const SETTINGS: &str = r#"{"registries":[
@@ -680,7 +724,14 @@ mod tests {
         let subject = Subject::for_test(kind, old.is_none());
         verdict(
             settings,
-            &review_pod_spec(settings, &subject, &spec, old.as_ref(), None),
+            &review_pod_spec(
+                settings,
+                &subject,
+                &spec,
+                old.as_ref(),
+                None,
+                UnixTime::TEST_NOW,
+            ),
         )
     }
 
@@ -904,7 +955,8 @@ mod tests {
         let spec = WorkloadKind::CronJob.pod_spec(&obj).unwrap();
         let subject = Subject::for_test(WorkloadKind::CronJob, true);
         let s = settings("");
-        assert!(verdict(&s, &review_pod_spec(&s, &subject, spec, None, None)).is_allowed());
+        let review = review_pod_spec(&s, &subject, spec, None, None, UnixTime::TEST_NOW);
+        assert!(verdict(&s, &review).is_allowed());
     }
 
     /// The cluster lookups, answered from a table of objects in namespace `team-a`.
@@ -995,7 +1047,14 @@ mod tests {
             let lookups = Lookups::fetch(cluster, kind, &spec, "team-a");
             verdict(
                 settings,
-                &review_pod_spec(settings, &subject, &spec, None, Some(&lookups)),
+                &review_pod_spec(
+                    settings,
+                    &subject,
+                    &spec,
+                    None,
+                    Some(&lookups),
+                    UnixTime::TEST_NOW,
+                ),
             )
         }
 
@@ -1159,6 +1218,85 @@ mod tests {
                 m.contains("add a pull secret for registry.local:5000 to spec.imagePullSecrets"),
                 "{m}"
             );
+        }
+
+        /// Dated credentials for registry.local:5000 (any referenced Secret serves it), judged
+        /// at 2026-12-04T08:00:00Z: `label` names a Secret holding one key for it.
+        fn dated_cluster() -> Objects {
+            use crate::kubelet::dockerconfig::fake;
+            const NOW: i64 = 1_796_371_200;
+            let mut objects = cluster();
+            let mut add = |name: &str, user: &str, password: &str| {
+                let content = base64::engine::general_purpose::STANDARD.encode(
+                    fake::dockerconfigjson("registry.local:5000", user, password),
+                );
+                objects.insert(
+                    Resource::Secret,
+                    "team-a",
+                    name,
+                    format!(r#"{{"type":"kubernetes.io/dockerconfigjson","data":{{".dockerconfigjson":"{content}"}}}}"#).into_bytes(),
+                );
+            };
+            let jwt = |exp: i64| fake::jwt(&format!(r#"{{"exp":{exp}}}"#), 3);
+            const ACR: &str = "00000000-0000-0000-0000-000000000000";
+            add(
+                "ecr-expired",
+                "AWS",
+                &fake::ecr_password(NOW - 2 * 86_400, 1),
+            );
+            add("ecr-expired-2", "AWS", &fake::ecr_password(NOW - 3600, 2));
+            add("ecr-soon", "AWS", &fake::ecr_password(NOW + 3 * 3600, 3));
+            add("jwt-expired", ACR, &jwt(NOW - 5 * 3600));
+            add("jwt-valid", ACR, &jwt(NOW + 30 * 86_400));
+            add(
+                "ghs",
+                "x-access-token",
+                "ghs_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5",
+            );
+            add(
+                "ya29",
+                "oauth2accesstoken",
+                "ya29.a0AfB_byC-1x2y3z4w5v6u7t8s9r0q.AaBbCcDdEeFfGgHh",
+            );
+            add("lookalike", "robot", "eyJustAPassword");
+            objects
+        }
+
+        /// The kubelet tries every matching credential in the keyring's order until one works:
+        /// a pull fails only when all of them have expired.
+        #[rstest]
+        #[case::only_expired_ecr(&["ecr-expired"], Some(&[
+            r#"container "c0" pulls "registry.local:5000/app" from registry registry.local:5000, but every credential its pull secrets hold for it has expired, and the registry refuses them: Secret "ecr-expired" holds for "registry.local:5000" an Amazon ECR authorization token that expired 2 days ago, at 2026-12-02T08:00:00Z"#,
+            r#"To fix: ECR tokens last 12 hours, so let the nodes pull from ECR with their own credentials (the kubelet's ecr-credential-provider, and pullSecrets: [] for registry.local:5000 in the policy settings), or run a refresher that rewrites Secret "ecr-expired" every few hours; to write a fresh token now: `kubectl create secret docker-registry ecr-expired --docker-server=registry.local:5000 --docker-username=AWS --docker-password="$(aws ecr get-login-password --region <region>)" -n team-a --dry-run=client -o yaml | kubectl apply -f -`"#,
+        ][..]))]
+        #[case::only_expired_jwt(&["jwt-expired"], Some(&[
+            r#"Secret "jwt-expired" holds for "registry.local:5000" a JSON Web Token that expired 5 hours ago, at 2026-12-04T03:00:00Z"#,
+            "--docker-password=<a fresh token>",
+        ][..]))]
+        #[case::two_expired(&["ecr-expired", "ecr-expired-2"], Some(&[
+            r#"Secret "ecr-expired" holds for "registry.local:5000" an Amazon ECR authorization token that expired 2 days ago"#,
+            r#"Secret "ecr-expired-2" holds for "registry.local:5000" an Amazon ECR authorization token that expired 1 hour ago"#,
+            "kubectl create secret docker-registry ecr-expired-2 ",
+        ][..]))]
+        #[case::expired_then_valid(&["ecr-expired", "jwt-valid"], None)]
+        #[case::valid_then_expired(&["jwt-valid", "ecr-expired"], None)]
+        #[case::expired_then_plain(&["ecr-expired", "local"], None)]
+        #[case::expiring_soon(&["ecr-soon"], None)]
+        #[case::github_installation(&["ghs"], None)]
+        #[case::google_access(&["ya29"], None)]
+        #[case::lookalike(&["lookalike"], None)]
+        fn expired_credentials(#[case] secrets: &[&str], #[case] rejected: Option<&[&str]>) {
+            let spec = pod_spec(&["registry.local:5000/app"], secrets);
+            let v = check_in(&dated_cluster(), &settings(""), WorkloadKind::Pod, &spec);
+            match rejected {
+                None => assert_eq!(v, Verdict::accept()),
+                Some(fragments) => {
+                    let m = v.expect_rejected();
+                    for fragment in fragments {
+                        assert!(m.contains(fragment), "{m}\nlacks {fragment}");
+                    }
+                }
+            }
         }
 
         /// A cluster the policy may not read.

@@ -5,13 +5,14 @@
 //! [`words`](super::words). Findings hold registry keys only as [`ShownKey`]s; the
 //! credentials never leave `dockerconfig`.
 
-use super::fix::{SecretFix, server_for, servers_of_broken_keys};
-use crate::kubelet::dockerconfig::{self, DecodeError, Format, ShownKey, show_key};
+use super::fix::{Refresh, SecretFix, refresh_server, server_for, servers_of_broken_keys};
+use crate::kubelet::dockerconfig::{self, CredentialEnd, DecodeError, Format, ShownKey, show_key};
 use crate::kubelet::pull_secret::{self, Ignored, Read, Unusable, Useless};
 use crate::kubelet::registry::NearMiss;
 use crate::request::Object;
 use crate::settings::{Registry, Settings};
 use crate::verdict::{SecretKind, Subject};
+use crate::when::UnixTime;
 
 /// What the check found in one Secret.
 pub(crate) struct SecretReview<'r> {
@@ -52,6 +53,13 @@ pub(crate) enum SecretProblem<'r> {
         secret_type: &'r str,
         format: Format,
     },
+    /// Declared for `registry`, and every key with credentials that serves it holds a
+    /// credential that has expired (one finding per such key): the registry refuses them.
+    Expired {
+        registry: &'r Registry,
+        key: ShownKey,
+        end: CredentialEnd,
+    },
 }
 
 /// What works, but not the way its author may think.
@@ -79,16 +87,21 @@ pub(crate) enum SecretWarning<'r> {
         secret_type: &'r str,
         format: Format,
     },
+    /// A key whose credential ends soon, or has expired where that fails no registry the
+    /// Secret is declared for (it is not declared for one, or another key serves it).
+    Dated { key: ShownKey, end: CredentialEnd },
 }
 
 /// Checks a Secret on CREATE or UPDATE. `name` is its `metadata.name`, which the settings
-/// refer to; `old` is the Secret before an UPDATE. `None` when there is nothing to judge.
+/// refer to; `old` is the Secret before an UPDATE; dated credentials are judged as of `now`.
+/// `None` when there is nothing to judge.
 pub(crate) fn check_secret<'r>(
     settings: &'r Settings,
     subject: &'r Subject<'r, SecretKind>,
     name: Option<&'r str>,
     secret: &'r Object<'r>,
     old: Option<&Object<'_>>,
+    now: UnixTime,
 ) -> Option<SecretReview<'r>> {
     if !settings.validate_secrets() {
         return None;
@@ -102,7 +115,7 @@ pub(crate) fn check_secret<'r>(
     {
         return None;
     }
-    Some(review_secret(settings, subject, name, secret))
+    Some(review_secret(settings, subject, name, secret, now))
 }
 
 fn review_secret<'r>(
@@ -110,6 +123,7 @@ fn review_secret<'r>(
     subject: &'r Subject<'r, SecretKind>,
     name: Option<&'r str>,
     secret: &'r Object<'r>,
+    now: UnixTime,
 ) -> SecretReview<'r> {
     let declared: Vec<&Registry> = name
         .into_iter()
@@ -180,6 +194,19 @@ fn review_secret<'r>(
         );
     }
     let mut misaligned_for: Vec<&Registry> = Vec::new();
+    // When each key's credential stops working, where it tells (most Secrets hold no dated
+    // credential, and pay nothing for it); the keys whose expiry fails a registry the Secret is
+    // declared for.
+    let ends: Vec<Option<CredentialEnd>> = if decoded.entries.iter().any(|e| e.dated.is_some()) {
+        decoded
+            .entries
+            .iter()
+            .map(|e| e.dated.map(|d| d.seen_at(now)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut expired_for_declared: Vec<usize> = Vec::new();
     for registry in declared {
         let mut serving: Vec<usize> = (0..keys.len())
             .filter(|&i| {
@@ -199,6 +226,35 @@ fn review_secret<'r>(
             .copied()
             .filter(|&i| keys[i].is_ok() && decoded.entries[i].has_credentials)
             .collect();
+        // The kubelet tries every key that serves an image until one works: the registry is
+        // failed only when all of them have expired.
+        let expired = |i: &usize| {
+            ends.get(*i)
+                .copied()
+                .flatten()
+                .is_some_and(CredentialEnd::is_expired)
+        };
+        if !usable.is_empty() && usable.iter().all(expired) {
+            for &i in &usable {
+                let Some(end) = ends[i] else { continue };
+                // (`usable` is not empty and all of it expired: `ends` was filled.)
+                review.problems.push(SecretProblem::Expired {
+                    registry,
+                    key: show_key(&decoded.entries[i].key),
+                    end,
+                });
+                let refresh = Refresh {
+                    server: refresh_server(registry, &decoded.entries[i].key, &keys[i]),
+                    kind: end.kind,
+                    entry: registry.entry().to_string(),
+                };
+                if !review.fix.refresh.contains(&refresh) {
+                    review.fix.refresh.push(refresh);
+                }
+                expired_for_declared.push(i);
+            }
+            continue;
+        }
         if !usable.is_empty() {
             let entry = registry.entry();
             let serves_all = usable
@@ -243,6 +299,20 @@ fn review_secret<'r>(
     review
         .warnings
         .extend(unusable.into_iter().flatten().map(SecretWarning::Unusable));
+    for (i, end) in ends.into_iter().enumerate() {
+        let entry = &decoded.entries[i];
+        if let Some(end) = end
+            && (end.is_expired() || end.ends_soon())
+            && entry.has_credentials
+            && keys[i].is_ok()
+            && !expired_for_declared.contains(&i)
+        {
+            review.warnings.push(SecretWarning::Dated {
+                key: show_key(&entry.key),
+                end,
+            });
+        }
+    }
     if !misaligned_for.is_empty() {
         review.fix.servers = misaligned_for.into_iter().map(server_for).collect();
     }

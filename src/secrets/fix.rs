@@ -2,8 +2,8 @@
 //! message that suggests rewriting a Secret (the Secret check's, and the pod check's about
 //! the Secrets a Pod references); [`kubectl`](crate::words::kubectl) writes the command.
 
-use crate::kubelet::dockerconfig::{DecodeError, key_may_hold_credentials};
-use crate::kubelet::registry::RegistryKey;
+use crate::kubelet::dockerconfig::{DatedKind, DecodeError, key_may_hold_credentials};
+use crate::kubelet::registry::{KeyError, RegistryKey};
 use crate::settings::{Registry, Settings};
 
 /// The fix of a Secret: write it with `kubectl create secret docker-registry` for `servers`.
@@ -12,6 +12,18 @@ pub(crate) struct SecretFix {
     pub(crate) servers: Vec<String>,
     /// The Secret exists with another type, which cannot change: delete it first.
     pub(crate) delete_first: bool,
+    /// Credentials that have expired, each to be written again with a fresh token.
+    pub(crate) refresh: Vec<Refresh>,
+}
+
+/// A credential of a Secret that has expired: written again, with a fresh token of its kind,
+/// for `server`; `entry` is the settings entry it serves, whose `pullSecrets` may leave the
+/// registry to the nodes' own credentials instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refresh {
+    pub(crate) server: String,
+    pub(crate) kind: DatedKind,
+    pub(crate) entry: String,
 }
 
 impl SecretFix {
@@ -19,6 +31,7 @@ impl SecretFix {
         SecretFix {
             servers,
             delete_first: false,
+            refresh: Vec::new(),
         }
     }
 
@@ -60,5 +73,21 @@ pub(crate) fn server_for(registry: &Registry) -> String {
     match entry.path().split('/').next() {
         Some("v1" | "v2") => format!("{}/v2/{}", entry.host_port(), entry.path()),
         _ => entry.to_string(),
+    }
+}
+
+/// The server a fresh credential is written for: the registry's, or for a glob entry (an ECR
+/// registry is usually `*.dkr.ecr.*.amazonaws.com`) the expired key's own, which did serve it,
+/// unless the key holds user info (what Go parses as its host may hide a password).
+pub(crate) fn refresh_server(
+    registry: &Registry,
+    raw_key: &str,
+    key: &Result<RegistryKey<'_>, KeyError>,
+) -> String {
+    match key {
+        Ok(key) if registry.entry().has_glob() && !key_may_hold_credentials(raw_key) => {
+            key.to_string()
+        }
+        _ => server_for(registry),
     }
 }

@@ -3,12 +3,14 @@
 use std::fmt::Display;
 
 use super::check::{SecretProblem, SecretReview, SecretWarning};
-use super::fix::SecretFix;
+use super::fix::{Refresh, SecretFix};
+use crate::kubelet::dockerconfig::{DatedKind, Standing};
 use crate::settings::Registry;
 use crate::verdict::{Kind, SecretKind, Subject, Verdict};
 use crate::words::kubectl;
 use crate::words::near_miss as hints;
 use crate::words::pull_secret::{self, ignored_for_its_type};
+use crate::words::when;
 
 pub(crate) fn verdict(review: &SecretReview<'_>) -> Verdict {
     let subject = review.subject;
@@ -21,11 +23,28 @@ pub(crate) fn verdict(review: &SecretReview<'_>) -> Verdict {
         return Verdict::Accept { warnings };
     }
     let problems: Vec<String> = review.problems.iter().map(problem).collect();
+    // An expired credential has its own fix: a fresh one, not another key.
+    let mut fixes = Vec::new();
+    if review
+        .problems
+        .iter()
+        .any(|p| !matches!(p, SecretProblem::Expired { .. }))
+    {
+        fixes.push(fix(subject, review.name, &review.fix));
+    }
+    let name = review.name.unwrap_or("<name>");
+    fixes.extend(
+        review
+            .fix
+            .refresh
+            .iter()
+            .map(|r| refresh("it", name, subject.namespace, r)),
+    );
     Verdict::Reject {
         message: format!(
             "{subject} {}. To fix: {}.",
             problems.join("; "),
-            fix(subject, review.name, &review.fix)
+            fixes.join("; ")
         ),
         warnings,
     }
@@ -62,6 +81,32 @@ pub(crate) fn problem(problem: &SecretProblem<'_>) -> String {
             declared_for(entries(declared)),
             format.data_key(),
             format.secret_type()
+        ),
+        SecretProblem::Expired { registry, key, end } => format!(
+            "{}, but the credential of its registry key {key} is {}: the registry refuses it, \
+             and Pods that pull from {} with it fail with ImagePullBackOff",
+            declared_for(registry.entry()),
+            when::credential_end(end),
+            registry.entry()
+        ),
+    }
+}
+
+/// What to do about an expired credential of Secret `name` (`it` in a message about it): a
+/// fresh one, and for the kinds that expire by design, something that keeps it fresh.
+pub(crate) fn refresh(it: &str, name: &str, namespace: Option<&str>, refresh: &Refresh) -> String {
+    let command = kubectl::refresh_pull_secret(name, &refresh.server, namespace, refresh.kind);
+    match refresh.kind {
+        DatedKind::EcrToken => format!(
+            "ECR tokens last 12 hours, so let the nodes pull from ECR with their own credentials \
+             (the kubelet's ecr-credential-provider, and pullSecrets: [] for {} in the policy \
+             settings), or run a refresher that rewrites {it} every few hours; to write a fresh \
+             token now: `{command}`",
+            refresh.entry
+        ),
+        _ => format!(
+            "write a fresh token into {it}, and renew it before it expires (a refresher that \
+             rewrites the Secret): `{command}`"
         ),
     }
 }
@@ -105,6 +150,23 @@ fn warning<K: Kind>(subject: &Subject<'_, K>, warning: &SecretWarning<'_>) -> St
             secret_type,
             format,
         } => ignored_for_its_type(secret_type, *format),
+        SecretWarning::Dated { key, end } => {
+            let then = match end.standing {
+                Standing::Expired(_) => "the registry refuses it",
+                _ if end.kind == DatedKind::EcrToken => {
+                    "Pods that pull after that fail with ImagePullBackOff, unless the nodes' \
+                     credential provider or a refresher that rewrites the Secret keeps it fresh"
+                }
+                _ => {
+                    "Pods that pull after that fail with ImagePullBackOff, unless something \
+                      renews it"
+                }
+            };
+            format!(
+                "has the registry key {key}, whose credential is {}: {then}",
+                when::credential_end(end)
+            )
+        }
     };
     format!("{subject} {about}")
 }
@@ -189,6 +251,7 @@ mod tests {
     use crate::secrets::check;
     use crate::secrets::fix::server_for;
     use crate::settings::Settings;
+    use crate::when::UnixTime;
     use base64::Engine as _;
     use rstest::rstest;
 
@@ -199,7 +262,7 @@ mod tests {
         secret: &'r Object<'r>,
         old: Option<&Object<'_>>,
     ) -> Verdict {
-        check::check_secret(settings, subject, name, secret, old)
+        check::check_secret(settings, subject, name, secret, old, UnixTime::TEST_NOW)
             .map_or_else(Verdict::accept, |review| verdict(&review))
     }
 
@@ -602,6 +665,222 @@ mod tests {
         let bad: Object = serde_json::from_str(&bad_json).unwrap();
         let subject = Subject::for_test(SecretKind, true);
         assert!(check_secret(&s, &subject, Some("x"), &bad, None).is_allowed());
+    }
+
+    /// Dated credentials, judged at 2026-12-04T08:00:00Z: `regcred` is declared for
+    /// private.registry.com, `ecr-creds` for the ECR glob.
+    mod expiry {
+        use super::*;
+        use crate::kubelet::dockerconfig::fake;
+
+        const NOW: i64 = 1_796_371_200;
+        const HOUR: i64 = 3600;
+        const DAY: i64 = 86_400;
+        const ACR: &str = "00000000-0000-0000-0000-000000000000";
+        const ECR_HOST: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+
+        fn jwt(exp: i64) -> String {
+            fake::jwt(&format!(r#"{{"sub":"robot","exp":{exp}}}"#), 5)
+        }
+
+        fn ghs() -> String {
+            format!("ghs_{}", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5")
+        }
+
+        fn ya29() -> String {
+            "ya29.a0AfB_byC-1x2y3z4w5v6u7t8s9r0q.AaBbCcDdEeFfGgHh_IiJjKkLl-MmNn0123".into()
+        }
+
+        const ECR_SETTINGS: &str = r#"{"registries":[
+            {"registry":"private.registry.com","pullSecrets":["regcred"]},
+            {"registry":"*.dkr.ecr.*.amazonaws.com","pullSecrets":["ecr-creds"]}]}"#;
+
+        fn check_key(name: &str, key: &str, user: &str, password: &str) -> Verdict {
+            let auths = format!(r#"{{"{key}":{}}}"#, auth(&format!("{user}:{password}")));
+            let json = dockerconfigjson(&auths);
+            let object: Object = serde_json::from_str(&json).unwrap();
+            let subject = Subject::for_test(SecretKind, true);
+            check_secret(&settings(ECR_SETTINGS), &subject, Some(name), &object, None)
+        }
+
+        #[derive(Debug)]
+        enum Expect {
+            Accept,
+            Warn(&'static str),
+            Reject(&'static str),
+        }
+
+        #[rstest]
+        #[case::ecr_expired("AWS", fake::ecr_password(NOW - 2 * DAY, 1), Expect::Reject(
+            r#"Secret "test" in namespace "team-a" is declared in the policy settings as a pull secret for private.registry.com, but the credential of its registry key "private.registry.com" is an Amazon ECR authorization token that expired 2 days ago, at 2026-12-02T08:00:00Z: the registry refuses it"#
+        ))]
+        #[case::ecr_expiring_now(
+            "AWS",
+            fake::ecr_password(NOW, 2),
+            Expect::Reject("that expired less than a minute ago, at 2026-12-04T08:00:00Z")
+        )]
+        #[case::ecr_in_3_hours("AWS", fake::ecr_password(NOW + 3 * HOUR, 3), Expect::Warn(
+            r#"has the registry key "private.registry.com", whose credential is an Amazon ECR authorization token that expires in 3 hours, at 2026-12-04T11:00:00Z"#
+        ))]
+        #[case::ecr_fresh("AWS", fake::ecr_password(NOW + 12 * HOUR, 4), Expect::Warn("expires in 12 hours"))]
+        #[case::ecr_far("AWS", fake::ecr_password(NOW + 30 * DAY, 5), Expect::Accept)]
+        #[case::jwt_expired(ACR, jwt(NOW - HOUR), Expect::Reject(
+            "its registry key \"private.registry.com\" is a JSON Web Token that expired 1 hour ago, at 2026-12-04T07:00:00Z"
+        ))]
+        #[case::jwt_in_a_day(ACR, jwt(NOW + DAY), Expect::Warn("a JSON Web Token that expires in 24 hours"))]
+        #[case::jwt_valid(ACR, jwt(NOW + 30 * DAY), Expect::Accept)]
+        #[case::github_installation(
+            "x-access-token",
+            ghs(),
+            Expect::Warn(
+                "a GitHub App installation token, which stops working within an hour of its issue"
+            )
+        )]
+        #[case::google_access(
+            "oauth2accesstoken",
+            ya29(),
+            Expect::Warn(
+                "a Google OAuth access token, which stops working within an hour of its issue"
+            )
+        )]
+        #[case::looks_like_json("robot", "eyJustAPassword".into(), Expect::Accept)]
+        #[case::github_pat("robot", ghs().replace("ghs_", "ghp_"), Expect::Accept)]
+        #[case::ecr_date_as_text(
+            "AWS",
+            fake::ecr_password_with(b"p", b"d", r#""1796371200""#),
+            Expect::Accept
+        )]
+        #[case::ecr_date_in_milliseconds(
+            "AWS",
+            fake::ecr_password_with(b"p", b"d", "1796371200000"),
+            Expect::Accept
+        )]
+        #[case::jwt_without_exp(ACR, fake::jwt(r#"{"sub":"robot"}"#, 6), Expect::Accept)]
+        fn a_declared_secrets_credentials(
+            #[case] user: &str,
+            #[case] password: String,
+            #[case] expect: Expect,
+        ) {
+            let v = check_key("regcred", "private.registry.com", user, &password);
+            let text = format!("{:?} {:?}", v.message(), v.warnings());
+            assert!(!text.contains(&password[..12]), "{text}");
+            match expect {
+                Expect::Accept => assert_eq!(v, Verdict::accept()),
+                Expect::Warn(fragment) => {
+                    assert!(v.is_allowed(), "{v:?}");
+                    assert_eq!(v.warnings().len(), 1, "{v:?}");
+                    assert!(v.warnings()[0].contains(fragment), "{v:?}");
+                }
+                Expect::Reject(fragment) => {
+                    let m = v.expect_rejected();
+                    assert!(m.contains(fragment), "{m}");
+                    assert!(v.warnings().is_empty(), "{v:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn an_expired_ecr_token_says_what_keeps_it_fresh() {
+            let v = check_key(
+                "ecr-creds",
+                ECR_HOST,
+                "AWS",
+                &fake::ecr_password(NOW - 5 * HOUR, 7),
+            );
+            let m = v.expect_rejected();
+            assert!(m.contains("pull secret for *.dkr.ecr.*.amazonaws.com, but the credential of its registry key \"123456789012.dkr.ecr.eu-west-1.amazonaws.com\" is an Amazon ECR authorization token that expired 5 hours ago, at 2026-12-04T03:00:00Z"), "{m}");
+            assert!(m.contains("To fix: ECR tokens last 12 hours, so let the nodes pull from ECR with their own credentials (the kubelet's ecr-credential-provider, and pullSecrets: [] for *.dkr.ecr.*.amazonaws.com in the policy settings), or run a refresher that rewrites it every few hours; to write a fresh token now: `kubectl create secret docker-registry ecr-creds --docker-server=123456789012.dkr.ecr.eu-west-1.amazonaws.com --docker-username=AWS --docker-password=\"$(aws ecr get-login-password --region eu-west-1)\" -n team-a --dry-run=client -o yaml | kubectl apply -f -`."), "{m}");
+            // A JWT gets a fresh token of its own, with placeholders.
+            let v = check_key("regcred", "private.registry.com", ACR, &jwt(NOW - DAY));
+            let m = v.expect_rejected();
+            assert!(m.contains("To fix: write a fresh token into it, and renew it before it expires (a refresher that rewrites the Secret): `kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<a fresh token> -n team-a --dry-run=client -o yaml | kubectl apply -f -`."), "{m}");
+        }
+
+        #[rstest]
+        #[case::undeclared("undeclared")]
+        #[case::declared_for_another_registry("ecr-creds")]
+        fn an_expired_key_for_a_registry_it_is_not_declared_for_warns(#[case] name: &str) {
+            let v = check_key(
+                name,
+                "other.registry.io",
+                "AWS",
+                &fake::ecr_password(NOW - 2 * DAY, 8),
+            );
+            if name == "ecr-creds" {
+                // Declared for ECR, holding a key for another registry: misaligned as before,
+                // and the expiry is a warning.
+                assert!(
+                    v.expect_rejected()
+                        .contains("none of its registry keys serves"),
+                    "{v:?}"
+                );
+            } else {
+                assert!(v.is_allowed(), "{v:?}");
+            }
+            assert!(v.warnings().iter().any(|w| w.contains(r#"has the registry key "other.registry.io", whose credential is an Amazon ECR authorization token that expired 2 days ago, at 2026-12-02T08:00:00Z: the registry refuses it"#)), "{v:?}");
+        }
+
+        #[test]
+        fn an_expired_key_beside_one_that_works_only_warns() {
+            let auths = format!(
+                r#"{{"private.registry.com":{},"https://private.registry.com":{}}}"#,
+                auth(&format!("AWS:{}", fake::ecr_password(NOW - HOUR, 9))),
+                auth("robot:hunter2")
+            );
+            let json = dockerconfigjson(&auths);
+            let object: Object = serde_json::from_str(&json).unwrap();
+            let subject = Subject::for_test(SecretKind, true);
+            let v = check_secret(
+                &settings(ECR_SETTINGS),
+                &subject,
+                Some("regcred"),
+                &object,
+                None,
+            );
+            assert!(v.is_allowed(), "{v:?}");
+            assert!(v.warnings()[0].contains("expired 1 hour ago"), "{v:?}");
+        }
+
+        fn update(old: &str, new: &str) -> Verdict {
+            let old_json = dockerconfigjson(&format!(
+                r#"{{"private.registry.com":{}}}"#,
+                auth(&format!("AWS:{old}"))
+            ));
+            let new_json = dockerconfigjson(&format!(
+                r#"{{"private.registry.com":{}}}"#,
+                auth(&format!("AWS:{new}"))
+            ));
+            let (old, new): (Object, Object) = (
+                serde_json::from_str(&old_json).unwrap(),
+                serde_json::from_str(&new_json).unwrap(),
+            );
+            let subject = Subject::for_test(SecretKind, false);
+            check_secret(
+                &settings(ECR_SETTINGS),
+                &subject,
+                Some("regcred"),
+                &new,
+                Some(&old),
+            )
+        }
+
+        #[test]
+        fn updates() {
+            let expired = fake::ecr_password(NOW - HOUR, 10);
+            let fresh = fake::ecr_password(NOW + 12 * HOUR, 11);
+            // A refresher's update: accepted, with the new token's time.
+            let v = update(&expired, &fresh);
+            assert!(v.is_allowed(), "{v:?}");
+            assert!(v.warnings()[0].contains("expires in 12 hours"), "{v:?}");
+            // An update that leaves the content alone is not judged again.
+            assert_eq!(update(&expired, &expired), Verdict::accept());
+            // One that writes an expired token is.
+            assert!(
+                update(&fresh, &expired)
+                    .expect_rejected()
+                    .contains("expired 1 hour ago")
+            );
+        }
     }
 
     proptest::proptest! {

@@ -1,10 +1,12 @@
 //! The facts of the kubelet's chain that the page's words and its fixes both read: for one
 //! image, which keys of the Pods' pull secrets miss it, and why, as data.
 
+use crate::kubelet::dockerconfig::CredentialEnd;
 use crate::kubelet::keyring::{Match, State};
 use crate::kubelet::lookups::Lookups;
 use crate::kubelet::reference::ImageRef;
 use crate::kubelet::registry::{KeyError, NearMiss};
+use crate::when::UnixTime;
 
 /// A key of a pull secret the kubelet does not send credentials of for an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,14 +23,22 @@ pub(crate) enum MissWhy {
     Dropped(KeyError),
     /// It matches, but holds no credentials the kubelet uses.
     NoCredentials,
+    /// It matches, but its credential has expired.
+    Expired(CredentialEnd),
     /// It looks meant for the image's registry, and misses it.
     NearMiss(NearMiss),
     /// It is for another registry.
     OtherRegistry,
 }
 
-/// The keys of the Pods' pull secrets that do not send credentials for `image`, and why.
-pub(crate) fn misses(lookups: &Lookups, matches: &[Match<'_>], image: &ImageRef<'_>) -> Vec<Miss> {
+/// The keys of the Pods' pull secrets that do not send credentials for `image` that work at
+/// `now`, and why.
+pub(crate) fn misses(
+    lookups: &Lookups,
+    matches: &[Match<'_>],
+    image: &ImageRef<'_>,
+    now: UnixTime,
+) -> Vec<Miss> {
     let mut misses = Vec::new();
     for (i, pulled) in lookups.keyring.secrets.iter().enumerate() {
         let State::Usable { keys, .. } = &pulled.state else {
@@ -40,7 +50,11 @@ pub(crate) fn misses(lookups: &Lookups, matches: &[Match<'_>], image: &ImageRef<
                 .any(|m| m.secret == i && std::ptr::eq(m.held, held));
             let why = match &held.key {
                 Err(error) => MissWhy::Dropped(error.clone()),
-                Ok(_) if matched && held.has_credentials => continue,
+                Ok(_) if matched && held.works_at(now) => continue,
+                Ok(_) if matched && held.has_credentials => match held.end(now) {
+                    Some(end) => MissWhy::Expired(end),
+                    None => continue,
+                },
                 Ok(_) if matched => MissWhy::NoCredentials,
                 Ok(key) => match key.near_miss_of_image(image) {
                     Some(near_miss) => MissWhy::NearMiss(near_miss),

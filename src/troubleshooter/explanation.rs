@@ -86,6 +86,13 @@ pub struct KeyHeld {
     pub credentials: bool,
     /// Why the kubelet drops it, if it does.
     pub dropped: Option<String>,
+    /// When its credential stops working, where the credential tells (an ECR token, a JWT's
+    /// `exp`, a token kind that lasts an hour), as of the time the page was given: "expired 2
+    /// days ago, at 2026-12-04T08:00:00Z", "expires in 5 hours, at ...". Read from the
+    /// credential's own content, never verified.
+    pub expires: Option<String>,
+    /// Its credential has expired: the registry refuses it.
+    pub expired: bool,
 }
 
 /// The kubelet's chain for one container.
@@ -124,6 +131,8 @@ pub struct KeyRef {
     pub secret: String,
     /// The key, any user name and password cut out.
     pub key: String,
+    /// When the credential it holds stops working, as [`KeyHeld::expires`] says it.
+    pub expires: Option<String>,
 }
 
 /// A key that does not send credentials for an image, and why.
@@ -147,7 +156,8 @@ pub enum ContainerVerdict {
     /// It sends none: fine only for a public image.
     NoCredentials,
     /// The pull fails whatever the registry says: an invalid image, a poison, missing or
-    /// unreadable pull secret, or a rejection by the policy's settings.
+    /// unreadable pull secret, credentials that have all expired, or a rejection by the
+    /// policy's settings.
     Fails,
 }
 

@@ -17,6 +17,7 @@ pub use explanation::{
 };
 
 use crate::cluster::{Cluster, LookupError};
+use crate::kubelet::dockerconfig::CredentialEnd;
 use crate::kubelet::keyring::State;
 use crate::kubelet::lookups::{Lookups, Source};
 use crate::kubelet::reference::ImageRef;
@@ -24,6 +25,9 @@ use crate::pods::check::{At, PodProblem, review_pod_spec};
 use crate::request::{Object, WorkloadKind};
 use crate::settings::Settings;
 use crate::verdict::{Kind, Subject};
+use crate::when::UnixTime;
+use crate::words::when;
+use chain::MissWhy;
 
 /// The kind of an object, as written in it.
 #[derive(Deserialize)]
@@ -48,11 +52,13 @@ fn kind_of(object: &[u8]) -> Option<WorkloadKind> {
 }
 
 /// Explains `object` (a Pod or a workload, as JSON), its pull secrets read from `cluster`, and
-/// with `settings` the policy's verdict on it.
+/// with `settings` the policy's verdict on it. Credentials that say when they stop working are
+/// judged as of `now` (the page passes `Date.now()`).
 pub fn explain(
     object: &[u8],
     settings: Option<&Settings>,
     cluster: &dyn Cluster,
+    now: UnixTime,
 ) -> Result<Explanation, String> {
     let kind = kind_of(object).ok_or_else(|| format!("not a {}", WorkloadKind::in_prose(true)))?;
     let parsed: Object<'_> = serde_json::from_slice(object).map_err(|e| {
@@ -85,13 +91,19 @@ pub fn explain(
     // verdict is what the settings make of the pod spec.
     let all_settings = Settings::none();
     let settings_used = settings.unwrap_or(&all_settings);
-    let review =
-        crate::pods::check::review_pod_spec(settings_used, &subject, spec, None, Some(&lookups));
+    let review = crate::pods::check::review_pod_spec(
+        settings_used,
+        &subject,
+        spec,
+        None,
+        Some(&lookups),
+        now,
+    );
     let policy_review = settings.map(|s| {
         let lookups = s.cluster_lookups().then_some(&lookups);
-        review_pod_spec(s, &subject, spec, None, lookups)
+        review_pod_spec(s, &subject, spec, None, lookups, now)
     });
-    let secrets = held(&lookups, &review);
+    let secrets = held(&lookups, &review, now);
     let poisoned = secrets.iter().find(|s| s.state == SecretState::Poison);
     let missing = secrets
         .iter()
@@ -155,12 +167,21 @@ pub fn explain(
         chain.registry = Some(reference.domain().to_owned());
         chain.repository = Some(reference.path().to_owned());
         let matches = lookups.keyring.lookup(&reference);
-        let sent = matches.iter().find(|m| m.held.has_credentials);
+        let sent = matches.iter().find(|m| m.held.works_at(now));
         chain.sends = sent.map(|m| KeyRef {
             secret: lookups.keyring.secrets[m.secret].name.clone(),
             key: m.held.shown.to_string(),
+            expires: m.held.end(now).map(|end| when::ends(&end)),
         });
-        let missed = chain::misses(&lookups, &matches, &reference);
+        let missed = chain::misses(&lookups, &matches, &reference, now);
+        let expired: Vec<(&str, &str, CredentialEnd)> = missed
+            .iter()
+            .filter_map(|m| match m.why {
+                MissWhy::Expired(end) => Some((m.secret.as_str(), m.key.as_str(), end)),
+                _ => None,
+            })
+            .collect();
+        let expired_finding = (!expired.is_empty()).then(|| words::all_expired(&expired));
         chain.misses = missed
             .iter()
             .map(|m| KeyMiss {
@@ -182,6 +203,8 @@ pub fn explain(
                 ContainerVerdict::SendsCredentials,
                 words::sends(&lookups.keyring.secrets[m.secret].name, &m.held.shown),
             )
+        } else if let Some(finding) = expired_finding {
+            (ContainerVerdict::Fails, finding)
         } else if let Some(missing) = missing {
             (
                 ContainerVerdict::Fails,
@@ -278,7 +301,11 @@ pub fn prevention(explanations: &[Explanation]) -> Prevention {
 }
 
 /// The pull secrets in use, as the page shows them.
-fn held(lookups: &Lookups, review: &crate::pods::check::PodReview<'_>) -> Vec<SecretHeld> {
+fn held(
+    lookups: &Lookups,
+    review: &crate::pods::check::PodReview<'_>,
+    now: UnixTime,
+) -> Vec<SecretHeld> {
     let findings = words::secret_findings(review);
     lookups
         .keyring
@@ -300,6 +327,8 @@ fn held(lookups: &Lookups, review: &crate::pods::check::PodReview<'_>) -> Vec<Se
                         reads_as: held.key.as_ref().ok().map(ToString::to_string),
                         credentials: held.has_credentials,
                         dropped: held.key.as_ref().err().map(ToString::to_string),
+                        expires: held.end(now).map(|end| when::ends(&end)),
+                        expired: held.end(now).is_some_and(CredentialEnd::is_expired),
                     })
                     .collect(),
                 _ => Vec::new(),
@@ -324,6 +353,14 @@ mod tests {
     use crate::cluster::{Objects, Resource};
     use base64::Engine as _;
     use serde_json::json;
+
+    fn explain(
+        object: &[u8],
+        settings: Option<&Settings>,
+        cluster: &dyn Cluster,
+    ) -> Result<Explanation, String> {
+        super::explain(object, settings, cluster, UnixTime::TEST_NOW)
+    }
 
     fn pull_secret(name: &str, auths: serde_json::Value) -> (String, Vec<u8>) {
         let content =
@@ -639,5 +676,135 @@ mod tests {
             workload_kind(br#"{"apiVersion":"example.com/v1","kind":"Deployment"}"#),
             None
         );
+    }
+
+    /// Dated credentials on the page, judged at 2026-12-04T08:00:00Z.
+    mod expiry {
+        use super::*;
+        use crate::kubelet::dockerconfig::fake;
+        use rstest::rstest;
+
+        const NOW: i64 = 1_796_371_200;
+        const ECR_HOST: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+
+        fn dated(name: &str, user: &str, password: &str) -> (String, Vec<u8>) {
+            pull_secret(
+                name,
+                json!({ECR_HOST: {"auth": base64::engine::general_purpose::STANDARD
+                    .encode(format!("{user}:{password}"))}}),
+            )
+        }
+
+        fn jwt(exp: i64) -> String {
+            fake::jwt(&format!(r#"{{"exp":{exp}}}"#), 4)
+        }
+
+        #[rstest]
+        #[case::ecr_expired("AWS", fake::ecr_password(NOW - 2 * 86_400, 1), ContainerVerdict::Fails, Some("expired 2 days ago, at 2026-12-02T08:00:00Z"))]
+        #[case::jwt_expired("robot", jwt(NOW - 3600), ContainerVerdict::Fails, Some("expired 1 hour ago, at 2026-12-04T07:00:00Z"))]
+        #[case::ecr_valid("AWS", fake::ecr_password(NOW + 6 * 3600, 2), ContainerVerdict::SendsCredentials, Some("expires in 6 hours, at 2026-12-04T14:00:00Z"))]
+        #[case::jwt_valid("robot", jwt(NOW + 30 * 86_400), ContainerVerdict::SendsCredentials, Some("expires in 30 days, at 2027-01-03T08:00:00Z"))]
+        #[case::github("x-access-token", "ghs_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5".into(), ContainerVerdict::SendsCredentials, Some("expires within an hour of its issue"))]
+        #[case::lookalike("robot", "eyJustAPassword".into(), ContainerVerdict::SendsCredentials, None)]
+        fn a_dated_credential(
+            #[case] user: &str,
+            #[case] password: String,
+            #[case] verdict: ContainerVerdict,
+            #[case] expires: Option<&str>,
+        ) {
+            let secrets = [dated("ecr-creds", user, &password)];
+            let e = explain(
+                &pod(&format!("{ECR_HOST}/team/app:1"), &["ecr-creds"]),
+                None,
+                &cluster(&secrets),
+            )
+            .unwrap();
+            let c = &e.containers[0];
+            assert_eq!(c.verdict, verdict, "{c:?}");
+            let key = &e.secrets[0].keys[0];
+            assert_eq!(key.expires.as_deref(), expires);
+            assert_eq!(key.expired, verdict == ContainerVerdict::Fails);
+            let text = serde_json::to_string(&e).unwrap();
+            assert!(!text.contains(&password[..10]), "{text}");
+            if verdict == ContainerVerdict::SendsCredentials {
+                assert_eq!(c.sends.as_ref().unwrap().expires.as_deref(), expires);
+                return;
+            }
+            assert!(c.sends.is_none());
+            assert!(
+                c.finding
+                    .contains("every credential the kubelet would send for the image has expired"),
+                "{c:?}"
+            );
+            assert!(c.finding.contains(expires.unwrap()), "{c:?}");
+            assert!(
+                c.misses[0]
+                    .why
+                    .contains("it matches, but its credential is"),
+                "{c:?}"
+            );
+            let fresh = e
+                .fixes
+                .iter()
+                .find(|f| f.what.starts_with("write a fresh"))
+                .unwrap_or_else(|| panic!("{:?}", e.fixes));
+            if user == "AWS" {
+                assert_eq!(
+                    fresh.command,
+                    format!(
+                        "kubectl create secret docker-registry ecr-creds --docker-server={ECR_HOST} --docker-username=AWS --docker-password=\"$(aws ecr get-login-password --region eu-west-1)\" -n team-a --dry-run=client -o yaml | kubectl apply -f -"
+                    )
+                );
+            } else {
+                assert!(
+                    fresh.command.contains("--docker-password=<a fresh token>"),
+                    "{fresh:?}"
+                );
+            }
+            assert_eq!(c.fixed_by.as_deref(), Some("ecr-creds"));
+        }
+
+        #[test]
+        fn an_expired_credential_then_a_valid_one() {
+            let secrets = [
+                dated("old", "AWS", &fake::ecr_password(NOW - 3600, 5)),
+                dated("new", "AWS", &fake::ecr_password(NOW + 3600, 6)),
+            ];
+            let e = explain(
+                &pod(&format!("{ECR_HOST}/app"), &["old", "new"]),
+                None,
+                &cluster(&secrets),
+            )
+            .unwrap();
+            let c = &e.containers[0];
+            assert_eq!(c.verdict, ContainerVerdict::SendsCredentials);
+            assert_eq!(c.sends.as_ref().unwrap().secret, "new");
+            assert!(c.misses[0].why.contains("expired 1 hour ago"), "{c:?}");
+            assert!(e.fixes.is_empty(), "{:?}", e.fixes);
+        }
+
+        #[test]
+        fn the_policy_says_so_too() {
+            let settings = Settings::from_json(
+                br#"{"clusterLookups":true,"registries":[{"registry":"*.dkr.ecr.*.amazonaws.com","pullSecrets":["ecr-creds"]}]}"#,
+            )
+            .unwrap();
+            let secrets = [dated("ecr-creds", "AWS", &fake::ecr_password(NOW - 600, 7))];
+            let e = explain(
+                &pod(&format!("{ECR_HOST}/app"), &["ecr-creds"]),
+                Some(&settings),
+                &cluster(&secrets),
+            )
+            .unwrap();
+            let policy = e.policy.unwrap();
+            assert!(!policy.allowed);
+            assert!(
+                policy
+                    .message
+                    .unwrap()
+                    .contains("expired 10 minutes ago, at 2026-12-04T07:50:00Z")
+            );
+            assert_eq!(e.containers[0].verdict, ContainerVerdict::Fails);
+        }
     }
 }

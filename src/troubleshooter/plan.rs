@@ -6,6 +6,7 @@ use super::chain::{Miss, MissWhy};
 use super::explanation::{ContainerVerdict, Explanation, SecretState};
 use crate::cluster::LookupError;
 use crate::kubelet::docker_hub;
+use crate::kubelet::dockerconfig::DatedKind;
 use crate::kubelet::keyring::State;
 use crate::kubelet::lookups::{Lookups, Source};
 use crate::kubelet::pull_secret::Ignored;
@@ -55,6 +56,13 @@ pub(crate) enum Fix {
     },
     CreateServiceAccount {
         name: String,
+    },
+    /// A Secret whose credentials for `server` have all expired, written again with a fresh
+    /// token of their kind.
+    Refresh {
+        name: String,
+        server: String,
+        kind: DatedKind,
     },
     /// A usable Secret whose key looks meant for `registry`, rewritten for it.
     Rewrite {
@@ -164,6 +172,31 @@ pub(crate) fn plan(
         .collect();
     let mut added: Vec<String> = Vec::new();
     for domain in &lacking {
+        // Keys that serve the registry but whose credentials have expired: fresh ones.
+        let expired = containers
+            .iter()
+            .filter(|c| c.registry == Some(domain))
+            .flat_map(|c| c.misses)
+            .filter_map(|m| match m.why {
+                MissWhy::Expired(end) => Some((m, end)),
+                _ => None,
+            });
+        let mut refreshed = None;
+        for (miss, end) in expired {
+            push(
+                &mut fixes,
+                Fix::Refresh {
+                    name: miss.secret.clone(),
+                    server: domain.to_string(),
+                    kind: end.kind,
+                },
+            );
+            refreshed.get_or_insert_with(|| miss.secret.clone());
+        }
+        if let Some(secret) = refreshed {
+            serving.push((domain.to_string(), secret));
+            continue;
+        }
         // A usable secret whose key looks meant for the registry: rewrite it for the right
         // host, unless it serves other images as it is.
         let near = containers

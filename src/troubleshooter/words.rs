@@ -6,11 +6,12 @@ use super::chain::MissWhy;
 use super::explanation::{ContainerChain, ContainerVerdict, FixCommand};
 use super::plan::{Fix, Referrer};
 use crate::cluster::LookupError;
+use crate::kubelet::dockerconfig::{CredentialEnd, DatedKind};
 use crate::kubelet::keyring::State;
 use crate::kubelet::lookups::Source;
 use crate::pods::check::{PodReview, PullSecretProblem};
 use crate::request::WorkloadKind;
-use crate::words::{kubectl, near_miss, pull_secret};
+use crate::words::{kubectl, near_miss, pull_secret, when};
 
 /// Where the Pods' pull secrets come from.
 pub(crate) fn source(source: &Source) -> String {
@@ -77,9 +78,32 @@ pub(crate) fn miss(why: &MissWhy) -> String {
     match why {
         MissWhy::Dropped(error) => format!("the kubelet drops it because {error}"),
         MissWhy::NoCredentials => "it matches, but holds no credentials the kubelet uses".into(),
+        MissWhy::Expired(end) => format!(
+            "it matches, but its credential is {}: the registry refuses it",
+            when::credential_end(end)
+        ),
         MissWhy::NearMiss(near) => near_miss::near_miss(near),
         MissWhy::OtherRegistry => "it is for another registry".into(),
     }
+}
+
+/// Every credential the kubelet would send for an image has expired: `(Secret, key, end)`.
+pub(crate) fn all_expired(expired: &[(&str, &str, CredentialEnd)]) -> String {
+    let held: Vec<String> = expired
+        .iter()
+        .map(|(secret, key, end)| {
+            format!(
+                "Secret {secret:?} holds for {key} {}",
+                when::credential_end(end)
+            )
+        })
+        .collect();
+    format!(
+        "every credential the kubelet would send for the image has expired, and the registry \
+         refuses them: {}. The pull fails with `unauthorized: authentication required` until a \
+         fresh one is written (see the fixes)",
+        held.join("; ")
+    )
 }
 
 pub(crate) fn sends(secret: &str, key: &impl std::fmt::Display) -> String {
@@ -163,6 +187,20 @@ pub(crate) fn fix_command(fix: &Fix, kind: WorkloadKind, name: &str, ns: &str) -
         Fix::CreateServiceAccount { name } => (
             format!("create ServiceAccount {name:?}"),
             kubectl::create_service_account(name, Some(ns)),
+        ),
+        Fix::Refresh { name, server, kind } => (
+            match kind {
+                DatedKind::EcrToken => format!(
+                    "write a fresh ECR token into Secret {name:?} (it expired: ECR tokens last 12 \
+                     hours; the nodes' ecr-credential-provider, or a refresher that rewrites the \
+                     Secret, keeps pulls working)"
+                ),
+                _ => format!(
+                    "write a fresh token into Secret {name:?} (it expired; renew it before it \
+                     expires again)"
+                ),
+            },
+            kubectl::refresh_pull_secret(name, server, Some(ns), *kind),
         ),
         Fix::Rewrite {
             miss: missed,

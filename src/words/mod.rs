@@ -1,5 +1,5 @@
 //! Words every feature shares: a near miss (`near_miss`), what the kubelet makes of a pull
-//! secret (`pull_secret`), and the `kubectl` commands the messages and the page suggest
+//! secret (`pull_secret`), times and the ends of dated credentials (`when`), and the `kubectl` commands the messages and the page suggest
 //! (`kubectl`). Each feature words its own findings beside its check; these are the phrases
 //! that must read the same wherever they appear. No credential reaches them: they are given
 //! registry keys as [`ShownKey`](crate::kubelet::dockerconfig::ShownKey)s, field names,
@@ -8,6 +8,7 @@
 pub(crate) mod kubectl;
 pub(crate) mod near_miss;
 pub(crate) mod pull_secret;
+pub(crate) mod when;
 
 /// `a, b, c`.
 pub(crate) fn list(names: &[impl AsRef<str>]) -> String {

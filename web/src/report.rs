@@ -5,8 +5,8 @@
 //! the `Objects` the library looks its pull secrets up in, and says what it left out.
 
 use image_pull_secrets_policy::{
-    Explanation, Objects, Prevention, Resource, WorkloadKind, explain as explain_one, prevention,
-    workload_kind,
+    Explanation, Objects, Prevention, Resource, UnixTime, WorkloadKind, explain as explain_one,
+    prevention, workload_kind,
 };
 use serde::Serialize;
 
@@ -54,8 +54,8 @@ struct Workload {
     controller: Option<(String, String)>,
 }
 
-/// The report for what was pasted into the page's two boxes.
-pub fn explain(objects_text: &str, settings_text: &str) -> Report {
+/// The report for what was pasted into the page's two boxes, as of `now`.
+pub fn explain(objects_text: &str, settings_text: &str, now: UnixTime) -> Report {
     let read = documents::read(objects_text);
     let mut notes: Vec<Note> = read
         .unreadable
@@ -75,7 +75,7 @@ pub fn explain(objects_text: &str, settings_text: &str) -> Report {
     let mut explanations = Vec::new();
     let mut controlled = Vec::new();
     for workload in &workloads {
-        match explain_one(&workload.json, settings.as_ref(), &objects) {
+        match explain_one(&workload.json, settings.as_ref(), &objects, now) {
             Ok(explanation) => {
                 controlled.extend(controlled_pod(workload, &explanation));
                 explanations.push(explanation);

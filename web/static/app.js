@@ -91,7 +91,8 @@ $('clear').addEventListener('click', () => {
 function run() {
   let result;
   try {
-    result = JSON.parse(explain(objects.value, settings.value));
+    // The library reads no clock: dated credentials (ECR tokens, JWTs) are judged as of now.
+    result = JSON.parse(explain(objects.value, settings.value, Date.now()));
   } catch (error) {
     // A trap in the module: its message is the runtime's ("unreachable"), never pasted text.
     report.replaceChildren(el('p', { class: 'error' }, `Internal error: ${error.message}`));
@@ -222,14 +223,16 @@ function renderKeys(secrets, verdictFinding) {
       el('code', {}, k.key),
       k.readsAs ? [' → ', el('code', {}, k.readsAs)] : null,
       k.dropped ? el('span', { class: 'bad' }, ` dropped: ${k.dropped}`) : null,
-      k.credentials ? null : el('span', { class: 'bad' }, ' (no credentials)')))),
+      k.credentials ? null : el('span', { class: 'bad' }, ' (no credentials)'),
+      k.expires ? el('span', { class: k.expired ? 'bad expires' : 'expires' }, ` (${k.expires})`) : null))),
     s.finding && s.finding !== verdictFinding && el('p', { class: 'finding' }, ...prose(s.finding)))));
 }
 
 function renderSent(c) {
   const parts = [];
   if (c.sends) {
-    parts.push(el('p', { class: 'good' }, el('code', {}, c.sends.key), ' of ', el('code', {}, c.sends.secret)));
+    parts.push(el('p', { class: 'good' }, el('code', {}, c.sends.key), ' of ', el('code', {}, c.sends.secret),
+      c.sends.expires ? el('span', { class: 'expires' }, ` (${c.sends.expires})`) : null));
   } else {
     parts.push(el('p', { class: 'bad' }, 'none'));
   }

@@ -25,6 +25,20 @@ const PASSWORD = 's3cr3t-Pa55w0rd-e2e';
 const AUTH = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
 const CREDENTIALS = [PASSWORD, AUTH, `${USER}:${PASSWORD}`, USER];
 
+// The expired ECR token of expired-ecr-token.yaml, cut in pieces: none may show. Read from the
+// fixture as the page's user pastes it.
+async function ecrTokenPieces() {
+  const text = await readFile(path.join(FIXTURES, 'expired-ecr-token.yaml'), 'utf8');
+  const config = JSON.parse(Buffer.from(text.match(/\.dockerconfigjson: "?([A-Za-z0-9+/=]+)/)[1], 'base64').toString());
+  const entry = Object.values(config.auths)[0];
+  const envelope = JSON.parse(Buffer.from(entry.password, 'base64').toString());
+  const pieces = [];
+  for (const secret of [entry.password, entry.auth, envelope.payload, envelope.datakey]) {
+    for (let i = 0; i + 16 <= secret.length; i += 16) pieces.push(secret.slice(i, i + 16));
+  }
+  return pieces;
+}
+
 // ---- a static server for web/dist that logs every request it gets ---------------------------
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
@@ -65,6 +79,7 @@ before(async () => {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   await mkdir(SHOTS, { recursive: true });
+  CREDENTIALS.push(...await ecrTokenPieces());
 });
 
 after(async () => {
@@ -200,6 +215,17 @@ const CASES = [
     says: ['ServiceAccount "builder"', 'docker login private.registry.com', 'If the pull still fails'],
   },
   {
+    name: 'an expired ECR token',
+    objects: 'expired-ecr-token.yaml',
+    verdicts: [['Deployment/payments', 'payments', 'fails']],
+    fixes: [
+      'kubectl create secret docker-registry ecr-creds --docker-server=123456789012.dkr.ecr.eu-west-1.amazonaws.com --docker-username=AWS --docker-password="$(aws ecr get-login-password --region eu-west-1)" -n team-a --dry-run=client -o yaml | kubectl apply -f -',
+      'kubectl rollout restart deployment/payments -n team-a',
+    ],
+    says: ['(expired ', ' days ago, at 2025-11-20T21:14:03Z)',
+      'an Amazon ECR authorization token that expired', 'write a fresh ECR token into Secret "ecr-creds"'],
+  },
+  {
     name: 'the policy rejection, with the ClusterAdmissionPolicy as settings',
     objects: 'pod-no-secret.yaml',
     settings: 'policy.yaml',
@@ -240,14 +266,15 @@ describe('the troubleshooter page', () => {
 
   test('all fixtures at once, with notes for what is not a workload', async () => {
     const names = ['pod-no-secret.yaml', 'wrong-host.yaml', 'missing-port.yaml',
-      'dockerhub-default-key.yaml', 'poison-secret.yaml', 'deployment-service-account.json'];
+      'dockerhub-default-key.yaml', 'poison-secret.yaml', 'deployment-service-account.json',
+      'expired-ecr-token.yaml'];
     const texts = await Promise.all(names.map(fixture));
     const objects = `${texts.join('\n---\n')}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n`;
     const { page, seen } = await explain(objects);
     try {
       const shown = await rendered(page);
       // Two Secrets are named regcred in team-a: the later one pasted wins, as in the cluster.
-      assert.equal(shown.containers.length, 8);
+      assert.equal(shown.containers.length, 9);
       assert.ok(shown.text.includes('ConfigMap/cfg'), shown.text);
       await assertNothingLeaked(page, seen);
     } finally {

@@ -17,9 +17,12 @@ fn fixture(name: &str) -> String {
     .unwrap()
 }
 
+/// 2026-12-04T08:00:00Z, as `Date.now()` gives it: the time the page is opened in the tests.
+const NOW_MILLIS: f64 = 1_796_371_200_000.0;
+
 /// The report as the page receives it: the JSON text of the wasm export.
 fn explain(objects: &str, settings: &str) -> Value {
-    let text = image_pull_secrets_web::explain(objects, settings);
+    let text = image_pull_secrets_web::explain(objects, settings, NOW_MILLIS);
     for secret in [PASSWORD, AUTH, USER, &format!("{USER}:{PASSWORD}")] {
         assert!(!text.contains(secret), "{secret} in the report: {text}");
     }
@@ -136,7 +139,7 @@ fn the_docker_hub_default_key() {
     );
     assert_eq!(
         ledger["containers"][1]["sends"],
-        serde_json::json!({"secret": "regcred", "key": "\"https://index.docker.io/v1/\""})
+        serde_json::json!({"secret": "regcred", "key": "\"https://index.docker.io/v1/\"", "expires": null})
     );
     let commands = commands(ledger);
     assert!(commands[0].starts_with(
@@ -524,4 +527,58 @@ fn the_generated_policy_rejects_every_broken_fixture() {
         explain(&objects, &policy)["workloads"][0]["policy"]["allowed"],
         true
     );
+}
+
+/// An ECR token written into a Secret once: the chain says it expired and when, the fixes
+/// write a fresh one, and no piece of the token shows.
+#[test]
+fn an_expired_ecr_token() {
+    let text = fixture("expired-ecr-token.yaml");
+    let report = explain(&text, "");
+    assert_eq!(
+        verdicts(&report),
+        [v("Deployment/payments", "payments", "fails")]
+    );
+    let workload = &report["workloads"][0];
+    let key = &workload["secrets"][0]["keys"][0];
+    assert_eq!(
+        key["expires"],
+        "expired 378 days ago, at 2025-11-20T21:14:03Z"
+    );
+    assert_eq!(key["expired"], true);
+    let container = &workload["containers"][0];
+    assert!(
+        container["finding"]
+            .as_str()
+            .unwrap()
+            .contains("an Amazon ECR authorization token that expired 378 days ago"),
+        "{container}"
+    );
+    assert_eq!(
+        commands(workload),
+        [
+            "kubectl create secret docker-registry ecr-creds \
+             --docker-server=123456789012.dkr.ecr.eu-west-1.amazonaws.com --docker-username=AWS \
+             --docker-password=\"$(aws ecr get-login-password --region eu-west-1)\" -n team-a \
+             --dry-run=client -o yaml | kubectl apply -f -",
+            "kubectl rollout restart deployment/payments -n team-a",
+        ]
+    );
+    // The token's pieces: the password as pasted, its envelope's blobs.
+    let token = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(".dockerconfigjson: "))
+        .map(|b| b.trim_matches('"'))
+        .map(|b| base64::engine::general_purpose::STANDARD.decode(b).unwrap())
+        .map(|json| serde_json::from_slice::<Value>(&json).unwrap())
+        .unwrap();
+    let password = token["auths"]["123456789012.dkr.ecr.eu-west-1.amazonaws.com"]["password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shown = report.to_string();
+    for piece in password.as_bytes().chunks(16) {
+        let piece = std::str::from_utf8(piece).unwrap();
+        assert!(!shown.contains(piece), "{piece} in {shown}");
+    }
 }

@@ -6,6 +6,8 @@ use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
+use super::expiry::Sniff;
+
 pub(super) enum AuthError {
     NotBase64,
     NoColon,
@@ -51,6 +53,8 @@ pub(super) struct AuthFacts {
     pub(super) has_credentials: bool,
     /// `username` or `password` is given and differs from what `auth` holds.
     pub(super) disagrees: bool,
+    /// The password `auth` holds starts like a dated credential: worth [`with_auth_password`].
+    pub(super) may_be_dated: bool,
 }
 
 /// The kubelet's `decodeDockerConfigFieldAuth`: padded base64 when the (trimmed) value ends in
@@ -76,6 +80,20 @@ pub(super) fn inspect_auth(
     check.finish()
 }
 
+/// Hands `f` the password `auth` holds (after the first `:`), decoded as [`inspect_auth`]
+/// decodes it, and drops it. Only for the rare `auth` whose password may be dated: the others
+/// are never decoded into memory.
+pub(super) fn with_auth_password<R>(auth: &str, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    let engine = if auth.trim_end().ends_with('=') {
+        &PADDED
+    } else {
+        &UNPADDED
+    };
+    let decoded = decode_with(engine, auth.as_bytes())?;
+    let colon = decoded.iter().position(|&b| b == b':')?;
+    Some(f(&decoded[colon + 1..]))
+}
+
 /// Compares a decoded `auth`, byte by byte, with `username:password`. The kubelet splits `auth`
 /// at its first `:` and compares the halves as byte strings; that is the same as comparing the
 /// whole with `username:password` when `username` holds no `:` (else they always differ).
@@ -87,6 +105,8 @@ struct AuthCheck<'a> {
     /// Still equal to `username:password` so far; only looked at when either is given (most
     /// secrets carry `auth` alone, and then there is nothing to compare).
     matches: bool,
+    /// The password's first bytes, as far as they tell whether it may be dated.
+    sniff: Sniff,
 }
 
 impl<'a> AuthCheck<'a> {
@@ -98,11 +118,16 @@ impl<'a> AuthCheck<'a> {
             len: 0,
             has_colon: false,
             matches: given && !username.contains(&b':'),
+            sniff: Sniff::new(),
         }
     }
 
     fn push(&mut self, b: u8) {
-        self.has_colon |= b == b':';
+        if self.has_colon {
+            self.sniff.push(b);
+        } else {
+            self.has_colon = b == b':';
+        }
         if self.matches {
             let (i, user_len) = (self.len, self.username.len());
             let expected = match i.cmp(&user_len) {
@@ -125,6 +150,7 @@ impl<'a> AuthCheck<'a> {
             // `user:pass` with a `:` is longer than one byte exactly when either half is not empty.
             has_credentials: self.len > 1,
             disagrees: given && !(self.matches && self.len == whole),
+            may_be_dated: self.sniff.matched(),
         })
     }
 }
@@ -228,6 +254,25 @@ mod tests {
         assert_eq!(facts("dT\npw", "u", "p"), Ok((true, false)));
     }
 
+    #[test]
+    fn dated_passwords_are_sniffed_after_the_first_colon() {
+        let may_be_dated = |decoded: &str| {
+            let auth = base64::engine::general_purpose::STANDARD.encode(decoded);
+            inspect_auth(&auth, b"", b"").ok().map(|f| f.may_be_dated)
+        };
+        assert_eq!(may_be_dated("AWS:eyJwYXlsb2Fk"), Some(true));
+        assert_eq!(may_be_dated("x-access-token:ghs_x"), Some(true));
+        assert_eq!(may_be_dated("oauth2accesstoken:ya29.x"), Some(true));
+        assert_eq!(may_be_dated("AWS:ya29"), Some(false));
+        assert_eq!(may_be_dated("ghs_x:password"), Some(false));
+        assert_eq!(may_be_dated("u:p:ghs_x"), Some(false));
+        assert_eq!(may_be_dated("AWS:"), Some(false));
+        let password = with_auth_password("QVdTOmV5Sjpw", |p| p.to_vec());
+        assert_eq!(password.as_deref(), Some(&b"eyJ:p"[..]));
+        assert_eq!(with_auth_password("d*pw", |_| ()), None);
+        assert_eq!(with_auth_password("dXA=", |_| ()), None);
+    }
+
     proptest::proptest! {
         #[test]
         fn short_decoding_agrees_with_the_crate(input in "[A-Za-z0-9+/=\n*]{0,80}", padded: bool) {
@@ -255,6 +300,7 @@ mod tests {
             let expected = AuthFacts {
                 has_credentials: !u.is_empty() || !p.is_empty(),
                 disagrees: given && (u != given_user || p != given_pass),
+                may_be_dated: false,
             };
             let facts = inspect_auth(&auth, given_user.as_bytes(), given_pass.as_bytes());
             proptest::prop_assert_eq!(facts.ok(), Some(expected));

@@ -9,7 +9,8 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::auth::{AuthError, inspect_auth};
+use super::auth::{AuthError, inspect_auth, with_auth_password};
+use super::expiry;
 use super::{DecodeError, Decoded, Entry, Format, JsonKind};
 
 /// `content` as Go's decoder reads its strings, when that differs from what serde_json reads.
@@ -310,18 +311,27 @@ impl EntrySeed<'_, '_> {
         let username = username.as_deref().unwrap_or_default().as_bytes();
         let password = password.as_deref().unwrap_or_default().as_bytes();
         let auth = auth.as_deref().unwrap_or_default();
-        let (has_credentials, auth_disagrees) = if auth.is_empty() {
-            (!username.is_empty() || !password.is_empty(), false)
+        // `auth` wins: the password the kubelet sends, and any date it holds, is then in it.
+        let (has_credentials, auth_disagrees, dated) = if auth.is_empty() {
+            let has_credentials = !username.is_empty() || !password.is_empty();
+            (has_credentials, false, expiry::read(password))
         } else {
             match inspect_auth(auth, username, password) {
-                Ok(facts) => (facts.has_credentials, facts.disagrees),
+                Ok(facts) => {
+                    let dated = if facts.may_be_dated {
+                        with_auth_password(auth, expiry::read).flatten()
+                    } else {
+                        None
+                    };
+                    (facts.has_credentials, facts.disagrees, dated)
+                }
                 Err(error) => {
                     let key = self.key.to_string();
                     self.out.errors.push(match error {
                         AuthError::NotBase64 => DecodeError::AuthNotBase64 { key },
                         AuthError::NoColon => DecodeError::AuthWithoutColon { key },
                     });
-                    (false, false)
+                    (false, false, None)
                 }
             }
         };
@@ -334,6 +344,7 @@ impl EntrySeed<'_, '_> {
             has_credentials,
             auth_disagrees,
             ignored_fields,
+            dated,
         };
         // A repeated key overwrites the earlier one, as in a Go map.
         let out = &mut *self.out;

@@ -6,16 +6,21 @@
 //! this, so a message cannot leak what was never kept.
 //!
 //! This file holds what the decoding yields; `go_json` emulates Go's `encoding/json` (where it
-//! differs from serde's, the verdict depends on it), and `auth` decodes base64 and checks an
-//! entry's `auth` against its `username` and `password`.
+//! differs from serde's, the verdict depends on it), `auth` decodes base64 and checks an
+//! entry's `auth` against its `username` and `password`, and `expiry` tells, from the password
+//! the kubelet ends up with, when that password stops working.
 
 mod auth;
+mod expiry;
 mod go_json;
 
 use std::borrow::Cow;
 use std::fmt;
 
 pub(crate) use auth::go_std_base64;
+#[cfg(test)]
+pub(crate) use expiry::fake;
+pub(crate) use expiry::{CredentialEnd, Dated, DatedKind, Standing};
 
 /// Which of the two pull-secret layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +214,9 @@ pub(crate) struct Entry<'c> {
     pub(crate) auth_disagrees: bool,
     /// Fields the kubelet ignores that were present (`identitytoken`, `registrytoken`).
     pub(crate) ignored_fields: Vec<&'static str>,
+    /// When the credentials the kubelet sends stop working, where they tell: the facts only,
+    /// never the token.
+    pub(crate) dated: Option<Dated>,
     /// Tells most different keys apart without comparing them: keys are looked up among the
     /// earlier ones to find repeats, and often share a long prefix (`registry-1.example.com`).
     pub(super) fingerprint: u32,
@@ -263,6 +271,7 @@ impl Decoded<'_> {
                 has_credentials: e.has_credentials,
                 auth_disagrees: e.auth_disagrees,
                 ignored_fields: e.ignored_fields,
+                dated: e.dated,
                 fingerprint: e.fingerprint,
             })
             .collect();
