@@ -38,9 +38,20 @@ deps: wasm-target
 wasm-target:
 	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
 
-policy.wasm: $(SOURCES) | wasm-target
+# binaryen's wasm-opt over what LLVM wrote: -O3 shrinks the module by about an eighth at the
+# same speed (measured with make bench). The features are those rustc's wasm32-wasip1 code
+# uses: the stripped module has no target_features section to read them from.
+WASM_OPT_FLAGS := -O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+	--enable-nontrapping-float-to-int
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+wasm-opt:
+	@command -v wasm-opt >/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq binaryen >/dev/null; }
+
+policy.wasm: $(SOURCES) | wasm-target wasm-opt
 	cargo build --target $(TARGET) --release --locked
-	cp $(POLICY_BUILD) policy.wasm
+	wasm-opt $(WASM_OPT_FLAGS) $(POLICY_BUILD) -o policy.wasm
 
 # Needs a real kwctl (not installable here): embeds metadata.yml and this README.
 annotated-policy.wasm: policy.wasm metadata.yml README.md
@@ -50,9 +61,9 @@ $(RUNNER): $(RUNNER_SOURCES)
 	cargo build -p policy-runner --profile runner --target-dir $(RUNNER_DIR) --locked
 	@touch $(RUNNER)
 
-floor.wasm: bench/floor-guest/src/lib.rs bench/floor-guest/Cargo.toml Cargo.lock | wasm-target
+floor.wasm: bench/floor-guest/src/lib.rs bench/floor-guest/Cargo.toml Cargo.lock | wasm-target wasm-opt
 	cargo build -p floor-guest --target $(TARGET) --release --locked
-	cp $(FLOOR_BUILD) floor.wasm
+	wasm-opt $(WASM_OPT_FLAGS) $(FLOOR_BUILD) -o floor.wasm
 
 # What `run` and `e2e-tests` evaluate with: a real kwctl when one is on PATH (it runs the
 # annotated module), the runner otherwise. KWCTL=... and POLICY=... override.
