@@ -22,6 +22,7 @@
 mod cluster;
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;
+mod in_use;
 mod json;
 mod kubelet;
 mod kubewarden;
@@ -34,7 +35,7 @@ mod troubleshooter;
 mod verdict;
 mod words;
 
-pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
+pub use cluster::{Cluster, ListKind, LookupError, NoCluster, Objects, Resource};
 pub use kubewarden::{validate, validate_settings};
 pub use request::WorkloadKind;
 pub use settings::Settings;

@@ -1,11 +1,11 @@
-//! The cluster as the policy module reads it: Kubewarden's `kubernetes`/`get_resource` host
-//! call, called directly with the payload the SDK documents (the SDK's own helper needs its
+//! The cluster as the policy module reads it: Kubewarden's `kubernetes`/`get_resource` and
+//! `list_resources_by_namespace` host calls, called directly with the payload the SDK documents (the SDK's own helper needs its
 //! `cluster-context` feature, which links k8s-openapi into the module).
 
 use kubewarden_policy_sdk::wapc_guest;
 use serde::Serialize;
 
-use crate::cluster::{Cluster, LookupError, Resource};
+use crate::cluster::{Cluster, ListKind, LookupError, Resource};
 
 /// The policy server (or kwctl) the module runs in.
 pub(crate) struct Host;
@@ -21,7 +21,40 @@ struct GetResource<'a> {
     field_masks: Option<[&'a str; 0]>,
 }
 
+/// `ListResourcesByNamespaceRequest` of policy-sdk-rust, field for field.
+#[derive(Serialize)]
+struct ListResourcesByNamespace<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: &'a str,
+    label_selector: Option<&'a str>,
+    field_selector: Option<&'a str>,
+    field_masks: Option<&'a [&'a str]>,
+}
+
 impl Cluster for Host {
+    /// Served from the host's watch of the kind in the namespace. Where the policy server may
+    /// not `list` the kind, the call never returns (the host retries the watch forever): the
+    /// deployment must grant `list` and `watch` (README, *Cluster lookups*).
+    fn list(&self, kind: &ListKind, namespace: &str) -> Result<Vec<u8>, LookupError> {
+        let request = ListResourcesByNamespace {
+            api_version: kind.api_version,
+            kind: kind.kind,
+            namespace,
+            label_selector: None,
+            field_selector: None,
+            field_masks: Some(kind.fields),
+        };
+        let payload = serde_json::to_vec(&request).map_err(|_| LookupError::Failed)?;
+        wapc_guest::host_call(
+            "kubewarden",
+            "kubernetes",
+            "list_resources_by_namespace",
+            &payload,
+        )
+        .map_err(|e| classify(&e.to_string()))
+    }
+
     fn get(&self, resource: Resource, namespace: &str, name: &str) -> Result<Vec<u8>, LookupError> {
         get_resource(resource, namespace, name, false)
     }

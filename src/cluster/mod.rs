@@ -1,5 +1,5 @@
 //! How the policy reads the cluster, when `clusterLookups` is on: one namespaced object at a
-//! time, through [`Cluster`], which the policy module answers with Kubewarden's
+//! time, or every object of one kind in a namespace ([`ListKind`]), through [`Cluster`], which the policy module answers with Kubewarden's
 //! `get_resource` host call (`host`) and tests (and the troubleshooter page) with objects they
 //! hold. What is read, and what it means, is the kubelet's (`kubelet::lookups`).
 
@@ -38,6 +38,21 @@ impl Resource {
             Resource::ServiceAccount => "serviceaccounts",
         }
     }
+}
+
+/// A kind the policy lists in a namespace, and the fields of its items that it reads: the
+/// host keeps a watch per distinct (kind, namespace, field masks), so each kind has one
+/// constant set of masks (dot paths; the items' `metadata` always comes whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListKind {
+    /// `v1`, `apps/v1`, `batch/v1`.
+    pub api_version: &'static str,
+    /// `Pod`, `Deployment`, ...
+    pub kind: &'static str,
+    /// The plural, as RBAC rules and `kubectl` name it.
+    pub plural: &'static str,
+    /// The host's field masks, sorted.
+    pub fields: &'static [&'static str],
 }
 
 /// Why an object could not be read.
@@ -82,6 +97,14 @@ pub trait Cluster {
     ) -> Result<Vec<u8>, LookupError> {
         self.get(resource, namespace, name)
     }
+
+    /// Every object of `kind` in `namespace`, reduced to `kind.fields` (and `metadata`), as a
+    /// Kubernetes List: `{"items": [...]}` (JSON), in no particular order. The host answers it
+    /// from a watch: there is no cache to bypass. A cluster that cannot list refuses.
+    fn list(&self, kind: &ListKind, namespace: &str) -> Result<Vec<u8>, LookupError> {
+        let _ = (kind, namespace);
+        Err(LookupError::NotGranted)
+    }
 }
 
 /// A cluster read past its host's cache: every lookup is [`Cluster::get_uncached`].
@@ -90,6 +113,10 @@ pub(crate) struct Uncached<'c>(pub(crate) &'c dyn Cluster);
 impl Cluster for Uncached<'_> {
     fn get(&self, resource: Resource, namespace: &str, name: &str) -> Result<Vec<u8>, LookupError> {
         self.0.get_uncached(resource, namespace, name)
+    }
+
+    fn list(&self, kind: &ListKind, namespace: &str) -> Result<Vec<u8>, LookupError> {
+        self.0.list(kind, namespace)
     }
 }
 
@@ -109,6 +136,8 @@ impl Cluster for NoCluster {
 #[derive(Debug, Clone, Default)]
 pub struct Objects {
     objects: Vec<(Resource, String, String, Vec<u8>)>,
+    /// Objects that are only listed: kind (`Deployment`), namespace, JSON.
+    listed: Vec<(String, String, Vec<u8>)>,
 }
 
 impl Objects {
@@ -124,6 +153,13 @@ impl Objects {
         self.objects
             .push((resource, namespace.to_owned(), name.to_owned(), json));
     }
+
+    /// Adds an object that [`Cluster::list`] lists with the others of its `kind` (`Pod`,
+    /// `Deployment`, ...) in `namespace`; it is listed whole (no field masks are applied).
+    pub fn insert_listed(&mut self, kind: &str, namespace: &str, json: Vec<u8>) {
+        self.listed
+            .push((kind.to_owned(), namespace.to_owned(), json));
+    }
 }
 
 impl Cluster for Objects {
@@ -133,5 +169,21 @@ impl Cluster for Objects {
             .find(|(r, ns, n, _)| *r == resource && ns == namespace && n == name)
             .map(|(_, _, _, json)| json.clone())
             .ok_or(LookupError::NotFound)
+    }
+
+    fn list(&self, kind: &ListKind, namespace: &str) -> Result<Vec<u8>, LookupError> {
+        let mut list = br#"{"items":["#.to_vec();
+        let items = self
+            .listed
+            .iter()
+            .filter(|(k, ns, _)| k == kind.kind && ns == namespace);
+        for (i, (_, _, json)) in items.enumerate() {
+            if i > 0 {
+                list.push(b',');
+            }
+            list.extend_from_slice(json);
+        }
+        list.extend_from_slice(b"]}");
+        Ok(list)
     }
 }
