@@ -21,36 +21,17 @@ struct GetResource<'a> {
     field_masks: Option<[&'a str; 0]>,
 }
 
-/// `ListResourcesByNamespaceRequest` of policy-sdk-rust, field for field.
-#[derive(Serialize)]
-struct ListResourcesByNamespace<'a> {
-    api_version: &'a str,
-    kind: &'a str,
-    namespace: &'a str,
-    label_selector: Option<&'a str>,
-    field_selector: Option<&'a str>,
-    field_masks: Option<&'a [&'a str]>,
-}
-
 impl Cluster for Host {
     /// Served from the host's watch of the kind in the namespace. Where the policy server may
     /// not `list` the kind, the call never returns (the host retries the watch forever): the
     /// deployment must grant `list` and `watch` (README, *Cluster lookups*).
     fn list(&self, kind: &ListKind, namespace: &str) -> Result<Vec<u8>, LookupError> {
-        let request = ListResourcesByNamespace {
-            api_version: kind.api_version,
-            kind: kind.kind,
-            namespace,
-            label_selector: None,
-            field_selector: None,
-            field_masks: Some(kind.fields),
-        };
-        let payload = serde_json::to_vec(&request).map_err(|_| LookupError::Failed)?;
+        let payload = kind.list_request(namespace);
         wapc_guest::host_call(
             "kubewarden",
             "kubernetes",
             "list_resources_by_namespace",
-            &payload,
+            payload.as_bytes(),
         )
         .map_err(|e| classify(&e.to_string()))
     }

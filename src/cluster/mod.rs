@@ -55,6 +55,23 @@ pub struct ListKind {
     pub fields: &'static [&'static str],
 }
 
+impl ListKind {
+    /// The `list_resources_by_namespace` payload: policy-sdk-rust's
+    /// `ListResourcesByNamespaceRequest`, field for field, written out (the kinds and masks are
+    /// plain constants; only the namespace is quoted).
+    #[cfg_attr(not(all(target_arch = "wasm32", target_os = "wasi")), allow(dead_code))]
+    pub(crate) fn list_request(&self, namespace: &str) -> String {
+        let masks: Vec<String> = self.fields.iter().map(|f| format!("\"{f}\"")).collect();
+        format!(
+            r#"{{"api_version":"{}","kind":"{}","namespace":{},"label_selector":null,"field_selector":null,"field_masks":[{}]}}"#,
+            self.api_version,
+            self.kind,
+            serde_json::to_string(namespace).unwrap_or_default(),
+            masks.join(",")
+        )
+    }
+}
+
 /// Why an object could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LookupError {
@@ -185,5 +202,72 @@ impl Cluster for Objects {
         }
         list.extend_from_slice(b"]}");
         Ok(list)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// policy-sdk-rust 0.17.3's `ListResourcesByNamespaceRequest` (its `cluster-context`
+    /// feature is off here), which the host deserializes the payload into.
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct ListResourcesByNamespaceRequest {
+        api_version: String,
+        kind: String,
+        namespace: String,
+        label_selector: Option<String>,
+        field_selector: Option<String>,
+        field_masks: Option<std::collections::BTreeSet<String>>,
+    }
+
+    /// The payload reads as the SDK's request, field for field.
+    #[test]
+    fn list_requests_are_the_sdks() {
+        let kind = ListKind {
+            api_version: "apps/v1",
+            kind: "Deployment",
+            plural: "deployments",
+            fields: &[
+                "spec.template.spec.containers.image",
+                "spec.template.spec.imagePullSecrets",
+            ],
+        };
+        let json = kind.list_request("team-\"a");
+        let sdk: ListResourcesByNamespaceRequest = serde_json::from_str(&json).unwrap();
+        assert_eq!(sdk.api_version, "apps/v1");
+        assert_eq!(sdk.kind, "Deployment");
+        assert_eq!(sdk.namespace, "team-\"a");
+        assert_eq!((sdk.label_selector, sdk.field_selector), (None, None));
+        let masks: Vec<&str> = sdk
+            .field_masks
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(masks, kind.fields);
+    }
+
+    #[test]
+    fn objects_list_by_kind_and_namespace() {
+        let mut objects = Objects::new();
+        objects.insert_listed("Pod", "a", br#"{"metadata":{"name":"p"}}"#.to_vec());
+        objects.insert_listed("Pod", "a", br#"{"metadata":{"name":"q"}}"#.to_vec());
+        objects.insert_listed("Pod", "b", br#"{"metadata":{"name":"r"}}"#.to_vec());
+        let pods = ListKind {
+            api_version: "v1",
+            kind: "Pod",
+            plural: "pods",
+            fields: &[],
+        };
+        let list = objects.list(&pods, "a").unwrap();
+        assert_eq!(
+            list,
+            br#"{"items":[{"metadata":{"name":"p"}},{"metadata":{"name":"q"}}]}"#
+        );
+        assert_eq!(objects.list(&pods, "c").unwrap(), br#"{"items":[]}"#);
+        assert_eq!(NoCluster.list(&pods, "a"), Err(LookupError::NotGranted));
     }
 }

@@ -10,12 +10,12 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::listing::{List, list_kind};
+use super::listing::{List, item, list_kind, name, owned_by_its_template};
 use crate::cluster::{Cluster, ListKind, LookupError, Resource, Uncached};
 use crate::kubelet::keyring::{Keyring, PulledSecret, State};
-use crate::kubelet::lookups::fetch_pull_secret;
+use crate::kubelet::lookups::{fetch_pull_secret, service_account_pull_secrets};
 use crate::kubelet::reference::ImageRef;
-use crate::request::{AdmissionRequest, LocalObjectReference, Object, WorkloadKind};
+use crate::request::{AdmissionRequest, Object, WorkloadKind};
 use crate::settings::{PullSecretsInUse, Settings};
 
 /// What the request does to the pull secrets Pods use.
@@ -84,26 +84,10 @@ struct RawRequest<'a> {
     old_object: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ServiceAccount<'a> {
-    #[serde(borrow, default)]
-    image_pull_secrets: Option<Vec<LocalObjectReference<'a>>>,
-}
-
-impl ServiceAccount<'_> {
-    fn names(&self) -> impl Iterator<Item = &str> {
-        self.image_pull_secrets
-            .iter()
-            .flatten()
-            .filter_map(|r| r.name.as_deref())
-            .filter(|n| !n.is_empty())
-    }
-}
-
 /// Checks a Secret DELETE or UPDATE, or a ServiceAccount UPDATE or DELETE. `None` when the
 /// request is none of those, the setting is `allow`, or the request removes nothing any
-/// image could need (then nothing is looked up).
+/// image could need (then nothing is looked up: a relabelled Secret, a rotated password, a
+/// key rewritten with `https://`).
 pub(crate) fn check_in_use<'r>(
     settings: &Settings,
     request: &'r AdmissionRequest<'r>,
@@ -139,12 +123,6 @@ pub(crate) fn check_in_use<'r>(
         .or(old_metadata.and_then(|m| m.namespace.as_deref()))?;
     let reject = setting == PullSecretsInUse::Reject;
     if secret {
-        if !deleted
-            && let Some(new) = &request.object
-            && same_content(old, new)
-        {
-            return None;
-        }
         if !may_serve(old) {
             return None;
         }
@@ -167,7 +145,7 @@ pub(crate) fn check_in_use<'r>(
         };
         let loses = |image: &ImageRef<'_>| serves(&before, image) && !serves(&after, image);
         let lists = Lists::fetch(cluster, &WorkloadKind::ALL, namespace);
-        let users = |cluster: &dyn Cluster| secret_users(&lists, cluster, namespace, name, &loses);
+        let users = |cluster: &dyn Cluster| users(&lists, cluster, namespace, name, &loses, None);
         let mut finding = users(cluster);
         // The ServiceAccounts were read through the host's cache: a rejection reads them again.
         if reject && finding.is_some() && lists.unlisted.is_empty() {
@@ -182,17 +160,13 @@ pub(crate) fn check_in_use<'r>(
     }
     let raw: Payload<'_> = serde_json::from_slice(payload).ok()?;
     let old_account = read(raw.request.old_object)?;
-    let new_account = if deleted {
-        None
-    } else {
-        read(raw.request.object)
+    let new_account = match deleted {
+        true => Vec::new(),
+        false => read(raw.request.object).unwrap_or_default(),
     };
     let mut removed: Vec<&str> = Vec::new();
-    for secret in old_account.names() {
-        let kept = new_account
-            .as_ref()
-            .is_some_and(|new| new.names().any(|n| n == secret));
-        if !kept && !removed.contains(&secret) {
+    for secret in &old_account {
+        if !new_account.contains(secret) && !removed.contains(&secret.as_str()) {
             removed.push(secret);
         }
     }
@@ -219,7 +193,14 @@ pub(crate) fn check_in_use<'r>(
         secrets
             .iter()
             .filter_map(|(secret, keyring)| {
-                account_users(&lists, name, secret, &|image| serves(keyring, image))
+                users(
+                    &lists,
+                    cluster,
+                    namespace,
+                    secret,
+                    &|image| serves(keyring, image),
+                    Some(name),
+                )
             })
             .collect()
     };
@@ -236,13 +217,9 @@ pub(crate) fn check_in_use<'r>(
     })
 }
 
-fn read<'a>(raw: Option<&'a RawValue>) -> Option<ServiceAccount<'a>> {
-    raw.and_then(|r| serde_json::from_str(r.get()).ok())
-}
-
-/// The same type and content: an UPDATE that relabels a Secret changes nothing it serves.
-fn same_content(old: &Object<'_>, new: &Object<'_>) -> bool {
-    old.secret_type == new.secret_type && old.data == new.data && old.string_data == new.string_data
+/// The pull secrets of a ServiceAccount of the request.
+fn read(raw: Option<&RawValue>) -> Option<Vec<String>> {
+    service_account_pull_secrets(raw?.get().as_bytes()).ok()
 }
 
 /// Whether the kubelet could take credentials from the Secret at all: only the two pull-secret
@@ -265,19 +242,28 @@ fn alone(secret: PulledSecret) -> Keyring {
 /// keyrings with the same serve the same images (`private.registry.com` and
 /// `https://private.registry.com` are one key).
 fn usable_keys(keyring: &Keyring) -> Vec<String> {
-    let mut keys: Vec<String> = keyring
+    let mut keys: Vec<String> = Vec::new();
+    let held = keyring
         .secrets
         .iter()
         .flat_map(|secret| match &secret.state {
             State::Usable { keys, .. } => keys.as_slice(),
             _ => &[],
-        })
-        .filter(|held| held.has_credentials)
-        .filter_map(|held| held.key.as_ref().ok().map(ToString::to_string))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
+        });
+    for held in held.filter(|held| held.has_credentials) {
+        if let Ok(key) = &held.key {
+            insert_sorted(&mut keys, key.to_string());
+        }
+    }
     keys
+}
+
+/// Adds `item` where it sorts, unless it is there: lists here are a few entries long, and an
+/// insertion costs the module no sort routine.
+fn insert_sorted<T: Ord>(list: &mut Vec<T>, item: T) {
+    if let Err(at) = list.binary_search(&item) {
+        list.insert(at, item);
+    }
 }
 
 /// Whether the kubelet would pull `image` with a credential of the keyring.
@@ -307,27 +293,29 @@ impl Lists {
         lists
     }
 
-    /// Every pod spec listed that may pull, with its kind and name: a Deployment's
-    /// ReplicaSets, a CronJob's Jobs and Pods that have ended are left out.
-    fn each(&self, mut visit: impl FnMut(WorkloadKind, &str, &crate::request::Spec<'_>)) {
+    /// Every pod spec listed, with its kind, its name, and whether its owner stands for it
+    /// (a Deployment's ReplicaSets, a CronJob's Jobs), which is read only when asked.
+    fn each(&self, visit: &mut Visit<'_>) {
         for (kind, reply) in &self.replies {
             // A reply that is not a list lists nothing.
             let Ok(list) = serde_json::from_slice::<List<'_>>(reply) else {
                 continue;
             };
-            for item in list.items {
-                if item.owned_by_its_template(*kind) || item.has_ended() {
+            for raw in list.items {
+                let Some(object) = item(raw) else {
                     continue;
-                }
-                let name = item.name().to_owned();
-                let object = item.into_object();
+                };
                 if let Some(spec) = kind.pod_spec(&object) {
-                    visit(*kind, &name, spec);
+                    visit(*kind, name(&object), spec, &|| {
+                        owned_by_its_template(*kind, raw)
+                    });
                 }
             }
         }
     }
 }
+
+type Visit<'v> = dyn FnMut(WorkloadKind, &str, &crate::request::Spec<'_>, &dyn Fn() -> bool) + 'v;
 
 /// The registries of the images of `spec` for which `needs` holds, sorted, each once.
 fn needing(spec: &crate::request::Spec<'_>, needs: &dyn Fn(&ImageRef<'_>) -> bool) -> Vec<String> {
@@ -360,30 +348,35 @@ impl Gathered {
         registries: Vec<String>,
     ) {
         for registry in registries {
-            if !self.registries.contains(&registry) {
-                self.registries.push(registry);
-            }
+            insert_sorted(&mut self.registries, registry);
         }
         if kind == WorkloadKind::Pod {
             self.pods += 1;
-        } else {
-            self.templates.push(User {
-                kind,
-                name: name.to_owned(),
-                through: through.map(str::to_owned),
-            });
+            return;
         }
+        // The host lists in no particular order; messages follow the kinds' order, then names.
+        let rank = |k: WorkloadKind| WorkloadKind::ALL.iter().position(|&x| x == k);
+        let at = self
+            .templates
+            .iter()
+            .position(|u| (rank(u.kind), u.name.as_str()) > (rank(kind), name))
+            .unwrap_or(self.templates.len());
+        let through = through.map(str::to_owned);
+        let name = name.to_owned();
+        self.templates.insert(
+            at,
+            User {
+                kind,
+                name,
+                through,
+            },
+        );
     }
 
-    fn finding(mut self, secret: &str) -> Option<Finding> {
+    fn finding(self, secret: &str) -> Option<Finding> {
         if self.pods == 0 && self.templates.is_empty() {
             return None;
         }
-        self.registries.sort_unstable();
-        // The host lists in no particular order; messages do, in the kinds' order.
-        let rank = |k: WorkloadKind| WorkloadKind::ALL.iter().position(|&x| x == k);
-        self.templates
-            .sort_by(|a, b| (rank(a.kind), &a.name).cmp(&(rank(b.kind), &b.name)));
         Some(Finding {
             secret: secret.to_owned(),
             registries: self.registries,
@@ -393,42 +386,53 @@ impl Gathered {
     }
 }
 
-/// The Pods and templates of `lists` that pull with `secret` an image that `loses` it: named
+/// The Pods and templates of `lists` that pull with `secret` an image that `needs` it: named
 /// in their own `imagePullSecrets`, or, for a template that lists none, in its
-/// ServiceAccount's (read through `cluster`, each once).
-fn secret_users(
+/// ServiceAccount's (read through `cluster`, each once). With `account`, only the templates
+/// that get their pull secrets from that ServiceAccount, which lists `secret`.
+fn users(
     lists: &Lists,
     cluster: &dyn Cluster,
     namespace: &str,
     secret: &str,
-    loses: &dyn Fn(&ImageRef<'_>) -> bool,
+    needs: &dyn Fn(&ImageRef<'_>) -> bool,
+    account: Option<&str>,
 ) -> Option<Finding> {
     let mut accounts: Vec<(String, bool)> = Vec::new();
     let mut gathered = Gathered::default();
-    lists.each(|kind, name, spec| {
-        let registries = needing(spec, loses);
-        if registries.is_empty() {
-            return;
-        }
+    lists.each(&mut |kind, name, spec, owned| {
         let mut own = spec.pull_secret_names().peekable();
-        if own.peek().is_some() || !kind.is_template() {
-            if own.any(|n| n == secret) {
-                gathered.add(kind, name, None, registries);
-            }
+        let through = (kind.is_template() && own.peek().is_none()).then(|| spec.service_account());
+        let may_use = match (account, through) {
+            (Some(account), Some(through)) => account == through,
+            (Some(_), None) => false,
+            (None, None) => own.any(|n| n == secret),
+            // Whether the ServiceAccount lists it takes a read: after the images.
+            (None, Some(_)) => true,
+        };
+        if !may_use {
             return;
         }
-        let account = spec.service_account();
-        let lists_it = match accounts.iter().find(|(a, _)| a == account) {
-            Some((_, lists_it)) => *lists_it,
-            None => {
-                let lists_it = account_lists(cluster, namespace, account, secret);
-                accounts.push((account.to_owned(), lists_it));
-                lists_it
-            }
-        };
-        if lists_it {
-            gathered.add(kind, name, Some(account), registries);
+        let registries = needing(spec, needs);
+        if registries.is_empty() || owned() {
+            return;
         }
+        if account.is_none()
+            && let Some(through) = through
+        {
+            let lists_it = match accounts.iter().find(|(a, _)| a == through) {
+                Some((_, lists_it)) => *lists_it,
+                None => {
+                    let lists_it = account_lists(cluster, namespace, through, secret);
+                    accounts.push((through.to_owned(), lists_it));
+                    lists_it
+                }
+            };
+            if !lists_it {
+                return;
+            }
+        }
+        gathered.add(kind, name, through, registries);
     });
     gathered.finding(secret)
 }
@@ -439,32 +443,7 @@ fn account_lists(cluster: &dyn Cluster, namespace: &str, account: &str, secret: 
     let Ok(json) = cluster.get(Resource::ServiceAccount, namespace, account) else {
         return false;
     };
-    serde_json::from_slice::<ServiceAccount<'_>>(&json)
-        .is_ok_and(|account| account.names().any(|n| n == secret))
-}
-
-/// The templates of `lists` that list no pull secrets, run as `account`, and pull an image
-/// that `secret` serves.
-fn account_users(
-    lists: &Lists,
-    account: &str,
-    secret: &str,
-    serves: &dyn Fn(&ImageRef<'_>) -> bool,
-) -> Option<Finding> {
-    let mut gathered = Gathered::default();
-    lists.each(|kind, name, spec| {
-        if !kind.is_template()
-            || spec.pull_secret_names().next().is_some()
-            || spec.service_account() != account
-        {
-            return;
-        }
-        let registries = needing(spec, serves);
-        if !registries.is_empty() {
-            gathered.add(kind, name, Some(account), registries);
-        }
-    });
-    gathered.finding(secret)
+    service_account_pull_secrets(&json).is_ok_and(|names| names.iter().any(|n| n == secret))
 }
 
 #[cfg(test)]
@@ -637,11 +616,6 @@ mod tests {
     )]
     #[case::another_namespace(
         vec![(Deployment, "team-b", "", item(Deployment, "web", "", &pod_spec(&[PRIVATE], Some(&["regcred"]), None)))],
-        &[],
-        &[]
-    )]
-    #[case::ended_pods(
-        vec![(Pod, NS, "", r#"{"metadata":{"name":"done"},"spec":{"containers":[{"image":"private.registry.com/a"}],"imagePullSecrets":[{"name":"regcred"}]},"status":{"phase":"Succeeded"}}"#.to_owned())],
         &[],
         &[]
     )]

@@ -4,10 +4,11 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::cluster::ListKind;
-use crate::request::{Object, Spec, WorkloadKind};
+use crate::request::{Object, WorkloadKind};
 
 /// The fields of a pod spec at `$at` that say what it pulls and with which secrets.
 macro_rules! template_fields {
@@ -32,7 +33,7 @@ const fn template(api_version: &'static str, kind: &'static str, plural: &'stati
 }
 
 /// A Pod's list of pull secrets is final (the API server copied its ServiceAccount's at
-/// creation): its ServiceAccount is not read. A Pod that has ended pulls nothing again.
+/// creation): its ServiceAccount is not read.
 const POD: ListKind = ListKind {
     api_version: "v1",
     kind: "Pod",
@@ -42,7 +43,6 @@ const POD: ListKind = ListKind {
         "spec.ephemeralContainers.image",
         "spec.imagePullSecrets",
         "spec.initContainers.image",
-        "status.phase",
     ],
 };
 const REPLICATION_CONTROLLER: ListKind =
@@ -73,90 +73,65 @@ pub(crate) fn list_kind(kind: WorkloadKind) -> &'static ListKind {
     }
 }
 
-/// A Kubernetes List, as the host builds it from its watch.
+/// A Kubernetes List, as the host builds it from its watch. Each item is read as the
+/// request's object is, with the same code ([`item`]); the few ReplicaSets and Jobs that use a
+/// Secret are read once more for their owners ([`owned_by_its_template`]).
 #[derive(Deserialize)]
 pub(crate) struct List<'a> {
-    #[serde(borrow, default, deserialize_with = "null_as_empty")]
-    pub(crate) items: Vec<Item<'a>>,
+    #[serde(borrow, default)]
+    pub(crate) items: Vec<&'a RawValue>,
 }
 
-/// One listed object: its metadata (never masked) and what the masks kept.
+/// An item of a list, as the request's objects are read: its name, and its pod spec, where
+/// `WorkloadKind::pod_spec` finds it.
+pub(crate) fn item<'a>(raw: &'a RawValue) -> Option<Object<'a>> {
+    serde_json::from_slice(raw.get().as_bytes()).ok()
+}
+
+/// The name of an item.
+pub(crate) fn name<'o>(item: &'o Object<'_>) -> &'o str {
+    item.metadata
+        .as_ref()
+        .and_then(|m| m.name.as_deref())
+        .unwrap_or_default()
+}
+
 #[derive(Deserialize)]
-pub(crate) struct Item<'a> {
+struct Owned<'a> {
     #[serde(borrow, default)]
-    metadata: ItemMetadata<'a>,
-    #[serde(borrow, default)]
-    spec: Option<Spec<'a>>,
-    #[serde(borrow, default)]
-    status: Option<Status<'a>>,
+    metadata: Owners<'a>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ItemMetadata<'a> {
+struct Owners<'a> {
     #[serde(borrow, default)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default, deserialize_with = "null_as_empty")]
     owner_references: Vec<OwnerReference<'a>>,
 }
 
+/// The owner's kind (its API group is not read: a custom resource that owns them under one of
+/// these kind names is taken for the built-in one).
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct OwnerReference<'a> {
-    #[serde(borrow, default)]
-    api_version: Cow<'a, str>,
     #[serde(borrow, default)]
     kind: Cow<'a, str>,
 }
 
-#[derive(Deserialize)]
-struct Status<'a> {
-    #[serde(borrow, default)]
-    phase: Option<Cow<'a, str>>,
-}
-
-fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-impl<'a> Item<'a> {
-    pub(crate) fn name(&self) -> &str {
-        &self.metadata.name
-    }
-
-    /// Whether its owner stands for it: a Deployment's ReplicaSets and a CronJob's Jobs are
-    /// their owner's, and named as such.
-    pub(crate) fn owned_by_its_template(&self, kind: WorkloadKind) -> bool {
-        let owner = match kind {
-            WorkloadKind::ReplicaSet => ("apps/", "Deployment"),
-            WorkloadKind::Job => ("batch/", "CronJob"),
-            _ => return false,
-        };
-        self.metadata
+/// Whether its owner stands for an item of `kind`: a Deployment's ReplicaSets and a CronJob's
+/// Jobs are their owner's (`metadata.ownerReferences`), and named as such.
+pub(crate) fn owned_by_its_template(kind: WorkloadKind, raw: &RawValue) -> bool {
+    let owner = match kind {
+        WorkloadKind::ReplicaSet => "Deployment",
+        WorkloadKind::Job => "CronJob",
+        _ => return false,
+    };
+    serde_json::from_slice::<Owned<'_>>(raw.get().as_bytes()).is_ok_and(|owned| {
+        owned
+            .metadata
             .owner_references
             .iter()
-            .any(|o| o.api_version.starts_with(owner.0) && o.kind == owner.1)
-    }
-
-    /// A Pod that succeeded or failed: its containers never pull again.
-    pub(crate) fn has_ended(&self) -> bool {
-        self.status
-            .as_ref()
-            .and_then(|s| s.phase.as_deref())
-            .is_some_and(|phase| phase == "Succeeded" || phase == "Failed")
-    }
-
-    /// The item as an object whose pod spec `WorkloadKind::pod_spec` finds.
-    pub(crate) fn into_object(self) -> Object<'a> {
-        Object {
-            spec: self.spec,
-            ..Object::default()
-        }
-    }
+            .any(|o| o.kind == owner)
+    })
 }
 
 #[cfg(test)]
@@ -212,17 +187,25 @@ mod tests {
             {"metadata":{"name":"web-5d8","annotations":{},"managedFields":[],
               "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","controller":true}]},
              "spec":{"template":{"spec":{"containers":[{"image":"a.io/x"}]}}}},
-            {"metadata":{"name":"own","ownerReferences":null},"spec":{}}]}"#;
+            {"metadata":{"name":"own"},"spec":{}}]}"#;
         let list: List = serde_json::from_slice(json).unwrap();
         assert_eq!(list.items.len(), 2);
-        assert!(list.items[0].owned_by_its_template(WorkloadKind::ReplicaSet));
-        assert!(!list.items[0].owned_by_its_template(WorkloadKind::Deployment));
-        assert!(!list.items[1].owned_by_its_template(WorkloadKind::ReplicaSet));
-        let pods: List =
-            serde_json::from_slice(br#"{"items":[{"metadata":{"name":"p"},"status":{"phase":"Succeeded"}},{"metadata":{"name":"q"}}]}"#)
-                .unwrap();
-        assert!(pods.items[0].has_ended() && !pods.items[1].has_ended());
-        let empty: List = serde_json::from_slice(br#"{"items":null}"#).unwrap();
+        assert!(owned_by_its_template(
+            WorkloadKind::ReplicaSet,
+            list.items[0]
+        ));
+        assert!(!owned_by_its_template(
+            WorkloadKind::Deployment,
+            list.items[0]
+        ));
+        assert!(!owned_by_its_template(
+            WorkloadKind::ReplicaSet,
+            list.items[1]
+        ));
+        let first = item(list.items[0]).unwrap();
+        assert_eq!(name(&first), "web-5d8");
+        assert!(WorkloadKind::ReplicaSet.pod_spec(&first).is_some());
+        let empty: List = serde_json::from_slice(br#"{"metadata":{}}"#).unwrap();
         assert!(empty.items.is_empty());
     }
 }

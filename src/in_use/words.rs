@@ -2,7 +2,7 @@
 //! registry, and what to do instead. Names, kinds and registries only: no credential.
 
 use super::check::{Change, Finding, InUse, User};
-use crate::cluster::{ListKind, LookupError};
+use crate::cluster::LookupError;
 use crate::settings::PullSecretsInUse;
 use crate::verdict::Verdict;
 use crate::words::kubectl;
@@ -65,111 +65,100 @@ pub(crate) fn users(finding: &Finding) -> String {
 fn finding(found: &InUse<'_>, finding: &Finding) -> String {
     let ns = found.namespace;
     let secret = &finding.secret;
-    let users = users(finding);
-    let verb = if finding.pods + finding.templates.len() == 1 {
-        "pulls"
-    } else {
-        "pull"
+    let verb = match finding.pods + finding.templates.len() {
+        1 => "pulls",
+        _ => "pull",
     };
     let registries = and_list(&finding.registries);
-    let who = format!("{users} in {ns} {verb} from {registries} with {secret}");
-    let replace = match finding.registries.as_slice() {
+    let who = format!(
+        "{} in {ns} {verb} from {registries} with {secret}",
+        users(finding)
+    );
+    // One registry: the command that writes its key; `kubectl` writes one key per Secret.
+    let command = match finding.registries.as_slice() {
         [registry] => format!(
             " (`{}`)",
             kubectl::create_pull_secret(secret, registry, Some(ns), true)
         ),
-        _ => format!(", keeping a key for each of {registries}"),
+        _ => String::new(),
     };
-    match found.change {
-        Change::SecretDeleted { .. } => format!(
-            "Secret {secret:?} in namespace {ns:?} is still in use: {who}, and their image \
-             pulls fail (ImagePullBackOff) once it is deleted. Instead: update the Secret in \
-             place{replace}, or move them to another Secret first."
+    let (what, fails, instead) = match found.change {
+        Change::SecretDeleted { .. } => (
+            format!("Secret {secret:?} in namespace {ns:?} is still in use"),
+            "fail (ImagePullBackOff) once it is deleted",
+            format!(
+                "update the Secret in place{command}, keeping a key for {registries}, or move \
+                 them to another Secret first"
+            ),
         ),
-        Change::SecretUpdated { .. } => format!(
-            "Secret {secret:?} in namespace {ns:?} would no longer serve {registries}: {who}, \
-             and their image pulls would fail (ImagePullBackOff). Instead: keep a key for \
-             {registries} in it{}, or move them to another Secret first.",
-            match finding.registries.as_slice() {
-                [_] => replace,
-                _ => String::new(),
-            }
+        Change::SecretUpdated { .. } => (
+            format!("Secret {secret:?} in namespace {ns:?} would no longer serve {registries}"),
+            "would fail (ImagePullBackOff)",
+            format!(
+                "keep a key for {registries} in it{command}, or move them to another Secret first"
+            ),
         ),
-        Change::ServiceAccount { account, deleted } => format!(
-            "ServiceAccount {account:?} in namespace {ns:?} {} pull secret {secret}: {who}, \
-             listing no imagePullSecrets of their own, and the image pulls of their new Pods \
-             would fail (ImagePullBackOff). Instead: {}list {secret} (or another Secret that \
-             serves {registries}) in their own imagePullSecrets first.",
-            if deleted {
-                "is deleted with its"
-            } else {
-                "would no longer give its Pods"
-            },
-            if deleted {
-                String::new()
-            } else {
-                format!("keep {secret} in the ServiceAccount, or ")
-            }
+        Change::ServiceAccount { account, deleted } => (
+            format!(
+                "ServiceAccount {account:?} in namespace {ns:?} {} pull secret {secret}",
+                if deleted {
+                    "is deleted with its"
+                } else {
+                    "would no longer give its Pods"
+                }
+            ),
+            "would fail (ImagePullBackOff) in their new Pods: they list no imagePullSecrets of \
+             their own",
+            format!(
+                "keep {secret} in the ServiceAccount, or list it (or another Secret that serves \
+                 {registries}) in their own imagePullSecrets first"
+            ),
         ),
-    }
+    };
+    format!("{what}: {who}, and their image pulls {fails}. Instead: {instead}.")
 }
 
 /// What could not be listed, and the grant that is missing.
 fn unlisted(found: &InUse<'_>) -> String {
     let what = match found.change {
-        Change::SecretDeleted { secret } | Change::SecretUpdated { secret } => {
-            format!("Secret {secret:?} in namespace {:?}", found.namespace)
-        }
-        Change::ServiceAccount { account, .. } => {
-            format!(
-                "ServiceAccount {account:?} in namespace {:?}",
-                found.namespace
-            )
-        }
+        Change::SecretDeleted { secret } | Change::SecretUpdated { secret } => ("Secret", secret),
+        Change::ServiceAccount { account, .. } => ("ServiceAccount", account),
     };
-    let kinds = |pred: fn(LookupError) -> bool| -> Vec<&'static ListKind> {
-        found
-            .unlisted
-            .iter()
-            .filter(|(_, e)| pred(*e))
-            .map(|(k, _)| *k)
-            .collect()
-    };
-    let not_granted = kinds(|e| e == LookupError::NotGranted);
-    let failed = kinds(|e| e != LookupError::NotGranted);
+    let mut entries: Vec<String> = Vec::new();
+    let mut plurals: [Vec<String>; 2] = Default::default();
+    for (kind, error) in &found.unlisted {
+        let granted = *error != LookupError::NotGranted;
+        plurals[usize::from(granted)].push(kind.plural.to_owned());
+        if !granted {
+            entries.push(format!(
+                "{{apiVersion: {}, kind: {}}}",
+                kind.api_version, kind.kind
+            ));
+        }
+    }
     let mut why: Vec<String> = Vec::new();
-    if !not_granted.is_empty() {
-        let entries: Vec<String> = not_granted
-            .iter()
-            .map(|k| format!("{{apiVersion: {}, kind: {}}}", k.api_version, k.kind))
-            .collect();
+    if !entries.is_empty() {
         why.push(format!(
             "the policy may not list {}: add {} to spec.contextAwareResources of the policy's \
              ClusterAdmissionPolicy",
-            and_list(
-                &not_granted
-                    .iter()
-                    .map(|k| k.plural.to_owned())
-                    .collect::<Vec<_>>()
-            ),
+            and_list(&plurals[0]),
             entries.join(", ")
         ));
     }
-    if !failed.is_empty() {
+    if !plurals[1].is_empty() {
         why.push(format!(
             "the policy server could not list {}: let its ServiceAccount list and watch them \
              (policyServer.permissions of the kubewarden-defaults chart, or a ClusterRole of \
              your own)",
-            and_list(
-                &failed
-                    .iter()
-                    .map(|k| k.plural.to_owned())
-                    .collect::<Vec<_>>()
-            )
+            and_list(&plurals[1])
         ));
     }
     format!(
-        "{what} was not checked for Pods and workloads that still pull with it: {}.",
+        "{} {:?} in namespace {:?} was not checked for Pods and workloads that still pull with \
+         it: {}.",
+        what.0,
+        what.1,
+        found.namespace,
         why.join("; ")
     )
 }
@@ -182,14 +171,16 @@ pub(crate) fn together(verdict: Verdict, in_use: Option<Verdict>) -> Verdict {
     };
     let mut warnings = verdict.warnings().to_vec();
     warnings.extend_from_slice(in_use.warnings());
-    let message = match (verdict.message(), in_use.message()) {
-        (Some(a), Some(b)) => Some(format!("{a} {b}")),
-        (Some(m), None) | (None, Some(m)) => Some(m.to_owned()),
-        (None, None) => None,
-    };
-    match message {
-        Some(message) => Verdict::Reject { message, warnings },
-        None => Verdict::Accept { warnings },
+    let messages: Vec<&str> = [verdict.message(), in_use.message()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if messages.is_empty() {
+        return Verdict::Accept { warnings };
+    }
+    Verdict::Reject {
+        message: messages.join(" "),
+        warnings,
     }
 }
 
@@ -235,12 +226,12 @@ mod tests {
     #[case::delete(
         Change::SecretDeleted { secret: "regcred" },
         &["private.registry.com"],
-        "Secret \"regcred\" in namespace \"team-a\" is still in use: Deployment web, CronJob nightly and 3 Pods in team-a pull from private.registry.com with regcred, and their image pulls fail (ImagePullBackOff) once it is deleted. Instead: update the Secret in place (`kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> -n team-a --dry-run=client -o yaml | kubectl apply -f -`), or move them to another Secret first."
+        "Secret \"regcred\" in namespace \"team-a\" is still in use: Deployment web, CronJob nightly and 3 Pods in team-a pull from private.registry.com with regcred, and their image pulls fail (ImagePullBackOff) once it is deleted. Instead: update the Secret in place (`kubectl create secret docker-registry regcred --docker-server=private.registry.com --docker-username=<user> --docker-password=<password> -n team-a --dry-run=client -o yaml | kubectl apply -f -`), keeping a key for private.registry.com, or move them to another Secret first."
     )]
     #[case::delete_two_registries(
         Change::SecretDeleted { secret: "regcred" },
         &["private.registry.com", "quay.io"],
-        "in team-a pull from private.registry.com and quay.io with regcred, and their image pulls fail (ImagePullBackOff) once it is deleted. Instead: update the Secret in place, keeping a key for each of private.registry.com and quay.io, or move them"
+        "in team-a pull from private.registry.com and quay.io with regcred, and their image pulls fail (ImagePullBackOff) once it is deleted. Instead: update the Secret in place, keeping a key for private.registry.com and quay.io, or move them"
     )]
     #[case::update(
         Change::SecretUpdated { secret: "regcred" },
@@ -255,7 +246,7 @@ mod tests {
     #[case::service_account(
         Change::ServiceAccount { account: "builder", deleted: false },
         &["private.registry.com"],
-        "ServiceAccount \"builder\" in namespace \"team-a\" would no longer give its Pods pull secret regcred: Deployment web, CronJob nightly and 3 Pods in team-a pull from private.registry.com with regcred, listing no imagePullSecrets of their own, and the image pulls of their new Pods would fail (ImagePullBackOff). Instead: keep regcred in the ServiceAccount, or list regcred"
+        "ServiceAccount \"builder\" in namespace \"team-a\" would no longer give its Pods pull secret regcred: Deployment web, CronJob nightly and 3 Pods in team-a pull from private.registry.com with regcred, and their image pulls would fail (ImagePullBackOff) in their new Pods: they list no imagePullSecrets of their own. Instead: keep regcred in the ServiceAccount, or list it"
     )]
     fn messages(
         #[case] change: Change<'static>,
