@@ -4,7 +4,8 @@
 # namespace that pull with it. Each case replays a kwctl session (test_data/sessions/in-use-*.yml)
 # that answers the policy's list_resources_by_namespace calls (one per kind, with its field
 # masks) and its get_resource calls, in order; a call the session does not expect fails the run,
-# so a case also proves which lookups were made (an empty session: none).
+# and an exchange left unreplayed fails the case (kwctl and the runner both warn of it), so a
+# case proves which lookups were made, and no more (an empty session: none).
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -14,6 +15,7 @@ in_use() {
   local request="$1" session="$2" settings="${3:-$(jq -c . "$DATA/settings-lookups.json")}"
   evaluate "$request" --settings-json "$settings" --allow-context-aware \
     --replay-host-capabilities-interactions "$DATA/sessions/$session.yml"
+  [[ "$stderr" != *"have not been replayed"* ]] || { echo "exchanges left over: $stderr" >&2; return 1; }
 }
 
 # The lookup settings with pullSecretsInUse set.
