@@ -620,6 +620,21 @@ def bench_requests():
     fix = wrap("Deployment", "bench-fix", pod_spec(images, ["gcr-creds"], sa="web"))
     (out / "deployment-3-containers-fix.json").write_text(
         json.dumps(request("Deployment", fix), indent=2) + "\n")
+    # With cluster lookups: a Secret deleted in a namespace of 50 Deployments and their 200
+    # Pods, every one pulling with it (pullSecretsInUse): the eight lists from the session.
+    regcred = dockerconfigjson("regcred", {"auths": {"private.registry.com": GOOD}})
+    (out / "secret-delete-in-use.json").write_text(
+        json.dumps(request("Secret", None, "DELETE", regcred), indent=2) + "\n")
+    deployments, replica_sets, pods = [], [], []
+    for i in range(50):
+        d = a_deployment(f"app-{i:02d}", [("app", PRIVATE), ("proxy", "nginx:1.27")],
+                         ["regcred", "gcr-creds"], replicas=4)
+        rs, its = its_pods(d, 4)
+        deployments.append(d)
+        replica_sets.append(rs)
+        pods += its
+    in_use_session(out / "secret-delete-in-use.session.yml",
+                   {"Deployment": deployments, "ReplicaSet": replica_sets, "Pod": pods})
     registries = {f"registry-{i}.example.com": GOOD for i in range(19)}
     registries["private.registry.com"] = GOOD
     pull = dockerconfigjson("regcred", {"auths": registries})
