@@ -317,15 +317,34 @@ impl Lists {
 
 type Visit<'v> = dyn FnMut(WorkloadKind, &str, &crate::request::Spec<'_>, &dyn Fn() -> bool) + 'v;
 
-/// The registries of the images of `spec` for which `needs` holds, sorted, each once.
-fn needing(spec: &crate::request::Spec<'_>, needs: &dyn Fn(&ImageRef<'_>) -> bool) -> Vec<String> {
+/// The registries of the images of `spec` for which `needs` holds, each once. `known` keeps
+/// each image seen and its registry if it needs the Secret: a namespace's Pods and templates
+/// repeat a few images, and each is parsed and looked up once.
+fn needing(
+    spec: &crate::request::Spec<'_>,
+    needs: &dyn Fn(&ImageRef<'_>) -> bool,
+    known: &mut Vec<(String, Option<String>)>,
+) -> Vec<String> {
     let mut registries: Vec<String> = Vec::new();
     for (_, container) in spec.all_containers() {
-        let Some(Ok(image)) = container.image.as_deref().map(ImageRef::parse) else {
+        let Some(image) = container.image.as_deref() else {
             continue;
         };
-        if needs(&image) && !registries.iter().any(|r| r == image.domain()) {
-            registries.push(image.domain().to_owned());
+        let at = match known.iter().position(|(seen, _)| seen == image) {
+            Some(at) => at,
+            None => {
+                let registry = ImageRef::parse(image)
+                    .ok()
+                    .filter(|image| needs(image))
+                    .map(|image| image.domain().to_owned());
+                known.push((image.to_owned(), registry));
+                known.len() - 1
+            }
+        };
+        if let Some(registry) = &known[at].1
+            && !registries.contains(registry)
+        {
+            registries.push(registry.clone());
         }
     }
     registries
@@ -399,6 +418,7 @@ fn users(
     account: Option<&str>,
 ) -> Option<Finding> {
     let mut accounts: Vec<(String, bool)> = Vec::new();
+    let mut known: Vec<(String, Option<String>)> = Vec::new();
     let mut gathered = Gathered::default();
     lists.each(&mut |kind, name, spec, owned| {
         let mut own = spec.pull_secret_names().peekable();
@@ -413,7 +433,7 @@ fn users(
         if !may_use {
             return;
         }
-        let registries = needing(spec, needs);
+        let registries = needing(spec, needs, &mut known);
         if registries.is_empty() || owned() {
             return;
         }
