@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::cluster::ListKind;
@@ -96,42 +97,76 @@ pub(crate) fn name<'o>(item: &'o Object<'_>) -> &'o str {
         .unwrap_or_default()
 }
 
-#[derive(Deserialize)]
-struct Owned<'a> {
-    #[serde(borrow, default)]
-    metadata: Owners<'a>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Owners<'a> {
-    #[serde(borrow, default)]
-    owner_references: Vec<OwnerReference<'a>>,
-}
-
-/// The owner's kind (its API group is not read: a custom resource that owns them under one of
-/// these kind names is taken for the built-in one).
-#[derive(Deserialize)]
-struct OwnerReference<'a> {
-    #[serde(borrow, default)]
-    kind: Cow<'a, str>,
-}
-
 /// Whether its owner stands for an item of `kind`: a Deployment's ReplicaSets and a CronJob's
-/// Jobs are their owner's (`metadata.ownerReferences`), and named as such.
+/// Jobs are their owner's (`metadata.ownerReferences[].kind`; the owner's API group is not
+/// read), and named as such.
 pub(crate) fn owned_by_its_template(kind: WorkloadKind, raw: &RawValue) -> bool {
     let owner = match kind {
         WorkloadKind::ReplicaSet => "Deployment",
         WorkloadKind::Job => "CronJob",
         _ => return false,
     };
-    serde_json::from_slice::<Owned<'_>>(raw.get().as_bytes()).is_ok_and(|owned| {
-        owned
-            .metadata
-            .owner_references
-            .iter()
-            .any(|o| o.kind == owner)
-    })
+    let mut de = serde_json::Deserializer::from_slice(raw.get().as_bytes());
+    OwnedBy { owner, level: 0 }
+        .deserialize(&mut de)
+        .unwrap_or(false)
+}
+
+/// Walks `metadata.ownerReferences[].kind` of an item by hand, one visitor for every level
+/// (the item, its metadata, the list, a reference), skipping everything else: derived
+/// visitors for the four would cost the module several KiB.
+#[derive(Clone, Copy)]
+struct OwnedBy<'o> {
+    owner: &'o str,
+    level: u8,
+}
+
+impl<'de> DeserializeSeed<'de> for OwnedBy<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OwnedBy<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut owned = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match (self.level, &*key) {
+                (0, "metadata") | (1, "ownerReferences") => {
+                    owned |= map.next_value_seed(OwnedBy {
+                        level: self.level + 1,
+                        ..self
+                    })?;
+                }
+                (3, "kind") => owned |= map.next_value::<Cow<'de, str>>()? == self.owner,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(owned)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let mut owned = false;
+        let reference = OwnedBy { level: 3, ..self };
+        while let Some(found) = seq.next_element_seed(reference)? {
+            owned |= self.level == 2 && found;
+        }
+        Ok(owned)
+    }
+
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
 }
 
 #[cfg(test)]
@@ -187,7 +222,7 @@ mod tests {
             {"metadata":{"name":"web-5d8","annotations":{},"managedFields":[],
               "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","controller":true}]},
              "spec":{"template":{"spec":{"containers":[{"image":"a.io/x"}]}}}},
-            {"metadata":{"name":"own"},"spec":{}}]}"#;
+            {"metadata":{"name":"own","ownerReferences":null},"spec":{}}]}"#;
         let list: List = serde_json::from_slice(json).unwrap();
         assert_eq!(list.items.len(), 2);
         assert!(owned_by_its_template(
