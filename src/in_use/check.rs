@@ -683,6 +683,40 @@ mod tests {
         )
     }
 
+    /// Through the module's `validate`: the verdict the setting asks for, and other kinds'
+    /// DELETEs untouched.
+    #[rstest]
+    #[case::warn("warn", true, 1)]
+    #[case::reject("reject", false, 0)]
+    #[case::allow("allow", true, 0)]
+    fn through_validate(#[case] setting: &str, #[case] accepted: bool, #[case] warnings: usize) {
+        let settings =
+            format!(r#""settings":{{"clusterLookups":true,"pullSecretsInUse":"{setting}"}}"#);
+        let payload = request("Secret", "DELETE", Some("regcred"), "null", &regcred())
+            .replace(r#""settings":{}"#, &settings);
+        let answer: serde_json::Value =
+            serde_json::from_slice(&crate::kubewarden::validate(payload.as_bytes(), &used()))
+                .unwrap();
+        assert_eq!(answer["accepted"], accepted, "{answer}");
+        let warned = answer["warnings"].as_array().map_or(0, Vec::len);
+        assert_eq!(warned, warnings, "{answer}");
+        if !accepted {
+            let message = answer["message"].as_str().unwrap();
+            assert!(
+                message.contains("is still in use: Deployment web and 1 Pod"),
+                "{message}"
+            );
+        }
+        let deployment = payload
+            .replace(r#""kind":"Secret""#, r#""kind":"Deployment""#)
+            .replace(r#""group":"""#, r#""group":"apps""#);
+        let answer = crate::kubewarden::validate(deployment.as_bytes(), &used());
+        assert_eq!(
+            std::str::from_utf8(&answer).unwrap(),
+            r#"{"accepted":true,"message":null,"code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#
+        );
+    }
+
     #[test]
     fn deletecollection_takes_the_name_from_the_old_object() {
         let payload = request("Secret", "DELETE", None, "null", &regcred());
