@@ -187,7 +187,8 @@ target/bench/secret-opaque-1mib.json: e2e-tests/test_data/generate.py
 	python3 e2e-tests/test_data/generate.py --large target/bench
 
 # Three runs, one per settings: the settings-only policy, cluster lookups (answered from a
-# replay session, rewound for every call), and the fix (addMissingPullSecrets).
+# replay session, rewound for every call: a Pod's Secrets read, a Secret deleted while 50
+# Deployments and 200 Pods pull with it), and the fix (addMissingPullSecrets).
 bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings.yaml \
 		pod-3-containers=bench/requests/pod-3-containers.json \
@@ -198,7 +199,8 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 		secret-ecr-tokens=bench/requests/secret-ecr-tokens.json
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-lookups.json \
 		deployment-3-containers-lookups=bench/requests/deployment-3-containers-lookups.json@bench/requests/deployment-3-containers-lookups.session.yml \
-		deployment-3-containers-lookups-rejected=bench/requests/deployment-3-containers-lookups-rejected.json@bench/requests/deployment-3-containers-lookups-rejected.session.yml
+		deployment-3-containers-lookups-rejected=bench/requests/deployment-3-containers-lookups-rejected.json@bench/requests/deployment-3-containers-lookups-rejected.session.yml \
+		secret-delete-in-use=bench/requests/secret-delete-in-use.json@bench/requests/secret-delete-in-use.session.yml
 	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-add-missing.json \
 		deployment-3-containers-fix=bench/requests/deployment-3-containers-fix.json
 

@@ -6,7 +6,8 @@
 //! Data flows one way: the admission request (`request`) gives a pod spec or a Secret; the
 //! kubelet's and the runtimes' rules (`kubelet`: image references, registry keys, the pull
 //! secret decoder, the keyring) say what the kubelet would do with it; each feature's check
-//! (`pods`, `secrets`) turns that into findings, as data, with the Secrets and ServiceAccounts
+//! (`pods`, `secrets`; `in_use` for a pull secret removed while Pods still pull with it,
+//! from what it lists) turns that into findings, as data, with the Secrets and ServiceAccounts
 //! it references read through [`Cluster`] when `clusterLookups` is on; `review` picks the
 //! check, has the findings worded (each feature's `words`, and the shared phrases of `words`)
 //! or fixed (`pods::fix`), and answers with a verdict that `kubewarden` writes as Kubewarden's
@@ -26,6 +27,7 @@
 mod cluster;
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;
+mod in_use;
 mod json;
 mod kubelet;
 mod kubewarden;
@@ -39,7 +41,7 @@ mod verdict;
 mod when;
 mod words;
 
-pub use cluster::{Cluster, LookupError, NoCluster, Objects, Resource};
+pub use cluster::{Cluster, ListKind, LookupError, NoCluster, Objects, Resource};
 pub use kubewarden::{validate, validate_settings};
 pub use request::WorkloadKind;
 pub use settings::Settings;

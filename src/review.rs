@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::cluster::{Cluster, Uncached};
+use crate::in_use;
 use crate::json;
 use crate::kubelet::lookups::Lookups;
 use crate::pods::check::{PodReview, judges_anything, review_pod_spec};
@@ -96,14 +97,17 @@ fn review_request(
     cluster: &dyn Cluster,
     now: UnixTime,
 ) -> Verdict {
+    // A Secret's DELETE or UPDATE, or a ServiceAccount's, that Pods still pull with.
+    let in_use = in_use::check::check_in_use(settings, request, payload, cluster)
+        .map(|found| in_use::words::verdict(settings.pull_secrets_in_use(), &found));
     let Some(checked) = Checked::from_group_kind(&request.kind.group, &request.kind.kind) else {
-        return Verdict::accept();
+        return in_use.unwrap_or_else(Verdict::accept);
     };
     let create = match request.operation.as_deref() {
         Some("CREATE") => true,
         Some("UPDATE") => false,
         // DELETE and CONNECT pull nothing.
-        _ => return Verdict::accept(),
+        _ => return in_use.unwrap_or_else(Verdict::accept),
     };
     let Some(object) = &request.object else {
         return Verdict::reject(format!(
@@ -139,8 +143,9 @@ fn review_request(
                 namespace,
                 create,
             };
-            return check_secret(settings, &subject, name, object, old_object, now)
+            let verdict = check_secret(settings, &subject, name, object, old_object, now)
                 .map_or_else(Verdict::accept, |review| secrets::words::verdict(&review));
+            return in_use::words::together(verdict, in_use);
         }
         Checked::Workload(kind) => kind,
     };

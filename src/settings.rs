@@ -47,6 +47,34 @@ pub(crate) enum MissingPullSecrets {
     Reject,
 }
 
+/// What a DELETE or UPDATE of a pull secret (or of a ServiceAccount's list of them) that
+/// Pods and workloads still pull with gets (cluster lookups only; see `in_use`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub(crate) enum PullSecretsInUse {
+    /// Not checked: no lookups are made.
+    Allow,
+    /// Accepted, with a warning that names the users.
+    #[default]
+    Warn,
+    Reject,
+}
+
+impl TryFrom<String> for PullSecretsInUse {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "warn" => Ok(PullSecretsInUse::Warn),
+            "reject" => Ok(PullSecretsInUse::Reject),
+            "allow" => Ok(PullSecretsInUse::Allow),
+            _ => Err(format!(
+                "unknown value `{value}`, expected `warn`, `reject` or `allow`"
+            )),
+        }
+    }
+}
+
 // Read through a string rather than serde's enum support, whose error for a non-string
 // (`true`) is the unhelpful "expected value".
 impl TryFrom<String> for UnlistedRegistries {
@@ -104,6 +132,8 @@ pub(crate) struct RawSettings {
     cluster_lookups: bool,
     missing_pull_secrets: MissingPullSecrets,
     add_missing_pull_secrets: bool,
+    /// Left out: `warn` with cluster lookups, no check without.
+    pull_secrets_in_use: Option<PullSecretsInUse>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -185,6 +215,7 @@ impl Default for RawSettings {
             cluster_lookups: false,
             missing_pull_secrets: MissingPullSecrets::default(),
             add_missing_pull_secrets: false,
+            pull_secrets_in_use: None,
         }
     }
 }
@@ -200,6 +231,7 @@ pub struct Settings {
     cluster_lookups: bool,
     missing_pull_secrets: MissingPullSecrets,
     add_missing_pull_secrets: bool,
+    pull_secrets_in_use: PullSecretsInUse,
 }
 
 impl Settings {
@@ -294,6 +326,11 @@ impl Settings {
     pub(crate) fn add_missing_pull_secrets(&self) -> bool {
         self.add_missing_pull_secrets
     }
+
+    /// What removing a pull secret that Pods still pull with gets; `Allow` without lookups.
+    pub(crate) fn pull_secrets_in_use(&self) -> PullSecretsInUse {
+        self.pull_secrets_in_use
+    }
 }
 
 impl TryFrom<RawSettings> for Settings {
@@ -331,6 +368,24 @@ impl TryFrom<RawSettings> for Settings {
                 },
             );
         }
+        let pull_secrets_in_use = match raw.pull_secrets_in_use {
+            Some(value @ (PullSecretsInUse::Warn | PullSecretsInUse::Reject))
+                if !raw.cluster_lookups =>
+            {
+                let value = if value == PullSecretsInUse::Warn {
+                    "warn"
+                } else {
+                    "reject"
+                };
+                return Err(format!(
+                    "pullSecretsInUse: `{value}` needs clusterLookups: true, so that the policy \
+                     can list the Pods and workloads that pull with a Secret"
+                ));
+            }
+            Some(value) => value,
+            None if raw.cluster_lookups => PullSecretsInUse::default(),
+            None => PullSecretsInUse::Allow,
+        };
         Ok(Settings {
             registries,
             unlisted_registries: raw.unlisted_registries,
@@ -339,6 +394,7 @@ impl TryFrom<RawSettings> for Settings {
             cluster_lookups: raw.cluster_lookups,
             missing_pull_secrets: raw.missing_pull_secrets,
             add_missing_pull_secrets: raw.add_missing_pull_secrets,
+            pull_secrets_in_use,
         })
     }
 }
@@ -496,6 +552,22 @@ mod tests {
         assert_eq!(s.registries_served_by("anything").count(), 0);
     }
 
+    #[rstest]
+    #[case::lookups_off_default("{}", PullSecretsInUse::Allow)]
+    #[case::lookups_off_allow(r#"{"pullSecretsInUse":"allow"}"#, PullSecretsInUse::Allow)]
+    #[case::lookups_on_default(r#"{"clusterLookups":true}"#, PullSecretsInUse::Warn)]
+    #[case::lookups_on_reject(
+        r#"{"clusterLookups":true,"pullSecretsInUse":"reject"}"#,
+        PullSecretsInUse::Reject
+    )]
+    #[case::lookups_on_allow(
+        r#"{"clusterLookups":true,"pullSecretsInUse":"allow"}"#,
+        PullSecretsInUse::Allow
+    )]
+    fn pull_secrets_in_use(#[case] json: &str, #[case] expected: PullSecretsInUse) {
+        assert_eq!(parse(json).unwrap().pull_secrets_in_use(), expected);
+    }
+
     #[test]
     fn most_specific_entry_wins() {
         let s = parse(
@@ -584,6 +656,18 @@ mod tests {
     #[case::lookups_type(
         r#"{"clusterLookups":"yes"}"#,
         "clusterLookups: invalid type: string \"yes\", expected a boolean"
+    )]
+    #[case::in_use_value(
+        r#"{"clusterLookups":true,"pullSecretsInUse":"deny"}"#,
+        "pullSecretsInUse: unknown value `deny`, expected `warn`, `reject` or `allow`"
+    )]
+    #[case::in_use_warn_without_lookups(
+        r#"{"pullSecretsInUse":"warn"}"#,
+        "pullSecretsInUse: `warn` needs clusterLookups: true"
+    )]
+    #[case::in_use_reject_without_lookups(
+        r#"{"clusterLookups":false,"pullSecretsInUse":"reject"}"#,
+        "pullSecretsInUse: `reject` needs clusterLookups: true"
     )]
     #[case::array("[]", "must be a JSON object")]
     #[case::number("3", "must be a JSON object")]

@@ -74,11 +74,19 @@ fn artifacthub_agrees_with_metadata() {
         yaml_str(&hub["annotations"]["kubewarden/questions-ui"]),
         yaml("questions-ui.yml")
     );
-    // kwctl leaves the annotation out when the policy reads no cluster resources.
-    let context_aware = metadata
-        .get("contextAwareResources")
-        .cloned()
-        .unwrap_or(serde_json::json!([]));
+    // kwctl leaves the annotation out when the policy reads no cluster resources, and writes
+    // them sorted (by apiVersion, then kind).
+    let sorted = |resources: Value| {
+        let mut resources = resources.as_array().cloned().unwrap_or_default();
+        resources.sort_by_key(|r| (r["apiVersion"].to_string(), r["kind"].to_string()));
+        Value::Array(resources)
+    };
+    let context_aware = sorted(
+        metadata
+            .get("contextAwareResources")
+            .cloned()
+            .unwrap_or(serde_json::json!([])),
+    );
     match hub["annotations"].get("kubewarden/contextAwareResources") {
         Some(resources) => assert_eq!(yaml_str(resources), context_aware),
         None => assert_eq!(context_aware, serde_json::json!([])),
@@ -128,7 +136,10 @@ fn the_lookup_policy_is_granted_what_the_module_reads() {
     );
     assert_eq!(
         metadata["hostCapabilities"],
-        serde_json::json!(["kubernetes/get_resource"])
+        serde_json::json!([
+            "kubernetes/get_resource",
+            "kubernetes/list_resources_by_namespace"
+        ])
     );
     assert_eq!(lookups["spec"]["settings"]["clusterLookups"], true);
     let settings = serde_json::to_vec(&lookups["spec"]["settings"]).unwrap();

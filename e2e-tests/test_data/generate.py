@@ -24,6 +24,7 @@ GVR = {
     "CronJob": ("batch", "v1", "cronjobs"),
     "ConfigMap": ("", "v1", "configmaps"),
     "Secret": ("", "v1", "secrets"),
+    "ServiceAccount": ("", "v1", "serviceaccounts"),
 }
 
 
@@ -51,10 +52,10 @@ def pod_spec(images, secrets=None, init=None, ephemeral=None, sa=None):
     return spec
 
 
-def metadata(name, labels=None):
+def metadata(name, labels=None, ns=NS):
     return {
         "name": name,
-        "namespace": NS,
+        "namespace": ns,
         "uid": "5d0c4b53-8f37-4c1f-9a51-0f5c3a4e4b1a",
         "labels": labels or {"app": name},
         "managedFields": [{"manager": "kubectl", "operation": "Update",
@@ -80,7 +81,7 @@ def wrap(kind, name, spec):
     return {"apiVersion": api_version, "kind": kind, "metadata": metadata(name), "spec": body}
 
 
-def request(kind, obj, operation="CREATE", old=None, sub_resource=None, group=None):
+def request(kind, obj, operation="CREATE", old=None, sub_resource=None, group=None, ns=NS):
     g, version, resource = GVR.get(kind, (group or "", "v1", kind.lower() + "s"))
     if group is not None:
         g = group
@@ -91,7 +92,7 @@ def request(kind, obj, operation="CREATE", old=None, sub_resource=None, group=No
         "requestKind": {"group": g, "version": version, "kind": kind},
         "requestResource": {"group": g, "version": version, "resource": resource},
         "name": (obj or old or {}).get("metadata", {}).get("name", ""),
-        "namespace": NS,
+        "namespace": ns,
         "operation": operation,
         "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
         "object": obj,
@@ -418,6 +419,189 @@ def lookups():
     write("lookup-deployment-own-list.json", request("Deployment", own))
 
 
+# ---- Pull secrets still in use (in_use.bats): Secret and ServiceAccount requests, and the
+# sessions that answer the policy's lists (list_resources_by_namespace) and reads.
+
+# The field masks the policy sends per kind (src/in_use/listing.rs): replay matches them as sets.
+def template_masks(at):
+    return [f"{at}.containers.image", f"{at}.imagePullSecrets", f"{at}.initContainers.image",
+            f"{at}.serviceAccount", f"{at}.serviceAccountName"]
+
+
+LISTED = [  # in the order the policy lists them (WorkloadKind::ALL)
+    ("v1", "Pod", ["spec.containers.image", "spec.ephemeralContainers.image",
+                   "spec.imagePullSecrets", "spec.initContainers.image"]),
+    ("apps/v1", "Deployment", template_masks("spec.template.spec")),
+    ("apps/v1", "StatefulSet", template_masks("spec.template.spec")),
+    ("apps/v1", "DaemonSet", template_masks("spec.template.spec")),
+    ("batch/v1", "Job", template_masks("spec.template.spec")),
+    ("batch/v1", "CronJob", template_masks("spec.jobTemplate.spec.template.spec")),
+    ("apps/v1", "ReplicaSet", template_masks("spec.template.spec")),
+    ("v1", "ReplicationController", template_masks("spec.template.spec")),
+]
+
+
+def prune(value, node):
+    """policy-evaluator's field_mask::prune_in_place: a tree of path pieces; arrays are
+    transparent, a leaf keeps everything below it."""
+    if not node:
+        return value
+    if isinstance(value, dict):
+        return {k: prune(v, node[k]) for k, v in value.items() if k in node}
+    if isinstance(value, list):
+        return [prune(v, node) for v in value]
+    return value
+
+
+def mask_tree(paths):
+    tree = {}
+    for path in paths:
+        node = tree
+        for piece in path.split("."):
+            node = node.setdefault(piece, {})
+    return tree
+
+
+def listed_item(obj, masks):
+    """An item as the host's reflector keeps it: full metadata (managedFields emptied, the
+    last-applied annotation removed), no apiVersion/kind, the rest masked."""
+    meta = copy.deepcopy(obj["metadata"])
+    meta["managedFields"] = []
+    meta.setdefault("annotations", {}).pop("kubectl.kubernetes.io/last-applied-configuration", None)
+    data = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
+    return {"metadata": meta, **prune(data, mask_tree(masks))}
+
+
+def list_reply(api_version, kind, items):
+    return {"apiVersion": api_version, "kind": f"{kind}List", "metadata": {}, "items": items}
+
+
+def yaml_payload(answer):
+    return "'" + json.dumps(answer, separators=(",", ":")).replace("'", "''") + "'"
+
+
+def in_use_session(path, objects, reads=(), ns=NS):
+    """A session for a check that lists every kind in `ns` (`objects` by kind), then answers
+    `reads`: (kind, name, answer, disable_cache) get_resource calls, in order."""
+    lines = []
+    for api_version, kind, masks in LISTED:
+        items = [listed_item(o, masks) for o in objects.get(kind, [])]
+        lines += ["- type: Exchange", "  request: |", "    !KubernetesListResourceNamespace",
+                  f"    api_version: {api_version}", f"    kind: {kind}", f"    namespace: {ns}",
+                  "    label_selector: null", "    field_selector: null", "    field_masks:"]
+        lines += [f"    - {m}" for m in sorted(masks)]
+        lines += ["  response:", "    type: Success",
+                  f"    payload: {yaml_payload(list_reply(api_version, kind, items))}"]
+    lines += get_exchanges(reads, ns)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def get_exchanges(reads, ns=NS):
+    lines = []
+    for kind, name, answer, uncached in reads:
+        lines += ["- type: Exchange", "  request: |", "    !KubernetesGetResource",
+                  "    api_version: v1", f"    kind: {kind}", f"    name: {name}",
+                  f"    namespace: {ns}", f"    disable_cache: {'true' if uncached else 'false'}",
+                  "    field_masks: null", "  response:"]
+        if isinstance(answer, dict):
+            lines += ["    type: Success", f"    payload: {yaml_payload(answer)}"]
+        else:
+            lines += ["    type: Error", f"    message: {json.dumps(answer)}"]
+    return lines
+
+
+def owned(obj, kind, owner):
+    obj = copy.deepcopy(obj)
+    api = "apps/v1" if kind == "Deployment" else "batch/v1"
+    obj["metadata"]["ownerReferences"] = [{"apiVersion": api, "kind": kind, "name": owner,
+                                           "uid": "0b7f3a4e-2c61-4b1e-9d57-3a1f5e8c9d20",
+                                           "controller": True, "blockOwnerDeletion": True}]
+    return obj
+
+
+def a_deployment(name, images, secrets, sa=None, replicas=2, ns=NS):
+    obj = wrap("Deployment", name, pod_spec(images, secrets, sa=sa))
+    obj["metadata"]["namespace"] = ns
+    obj["spec"]["replicas"] = replicas
+    return obj
+
+
+def its_pods(deployment, count):
+    """The ReplicaSet of a Deployment and its Pods, as the controllers create them."""
+    name = deployment["metadata"]["name"]
+    rs = copy.deepcopy(deployment)
+    rs["kind"] = "ReplicaSet"
+    rs["metadata"]["name"] = f"{name}-5d8f9c7b6"
+    rs = owned(rs, "Deployment", name)
+    spec = deployment["spec"]["template"]["spec"]
+    pods = []
+    for i in range(count):
+        pod = wrap("Pod", f"{name}-5d8f9c7b6-{i:05d}", copy.deepcopy(spec))
+        pod["metadata"]["namespace"] = deployment["metadata"]["namespace"]
+        pods.append(owned(pod, "Deployment", name) | {})
+        pods[-1]["metadata"]["ownerReferences"][0].update(
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs["metadata"]["name"]})
+    return rs, pods
+
+
+def in_use():
+    regcred = dockerconfigjson("regcred", {"auths": {"private.registry.com": GOOD}})
+    other_ns = copy.deepcopy(regcred)
+    other_ns["metadata"]["namespace"] = "team-b"
+    write("in-use-secret-delete.json", request("Secret", None, "DELETE", regcred))
+    # deletecollection: no `name` in the request.
+    collection = request("Secret", None, "DELETE", regcred)
+    del collection["name"]
+    write("in-use-secret-deletecollection.json", collection)
+    write("in-use-secret-delete-team-b.json",
+          request("Secret", None, "DELETE", other_ns, ns="team-b"))
+    updates = {
+        "drop-key": {"quay.io": GOOD},
+        "rotate": {"private.registry.com": {"auth": b64(f"{USER}:{PASSWORD}-rotated")}},
+        "https": {"https://private.registry.com": GOOD},
+    }
+    for name, auths in updates.items():
+        new = dockerconfigjson("regcred", {"auths": auths})
+        write(f"in-use-secret-update-{name}.json", request("Secret", new, "UPDATE", regcred))
+    old_sa = service_account("builder", ["regcred", "gcr-creds"])
+    new_sa = service_account("builder", ["gcr-creds"])
+    write("in-use-sa-update.json", request("ServiceAccount", new_sa, "UPDATE", old_sa))
+    write("in-use-sa-delete.json", request("ServiceAccount", None, "DELETE", old_sa))
+
+    web = a_deployment("web", [("app", PRIVATE), ("proxy", "nginx:1.27")], ["regcred"])
+    rs, pods = its_pods(web, 2)
+    nightly = wrap("CronJob", "nightly", pod_spec([("job", PRIVATE)], ["regcred"]))
+    run = wrap("Job", "nightly-29012345", pod_spec([("job", PRIVATE)], ["regcred"]))
+    run = owned(run, "CronJob", "nightly")
+    unrelated = a_deployment("api", [("api", PRIVATE)], ["regcred-ro"])
+    builder_app = a_deployment("builder-app", [("app", PRIVATE)], None, sa="builder")
+    public = wrap("Pod", "tools", pod_spec([("tools", "nginx:1.27"), ("gcr", "gcr.io/proj/t:1")],
+                                           ["regcred"]))
+    scaled = a_deployment("legacy", [("app", PRIVATE)], ["regcred"], replicas=0)
+    sessions = HERE / "sessions"
+    in_use_session(sessions / "in-use-deployment.yml", {
+        "Deployment": [web, unrelated], "ReplicaSet": [rs], "Pod": pods,
+        "CronJob": [nightly], "Job": [run]})
+    in_use_session(sessions / "in-use-unused.yml", {"Deployment": [unrelated]})
+    builder = service_account("builder", ["regcred"])
+    in_use_session(sessions / "in-use-service-account.yml", {"Deployment": [builder_app]},
+                   [("ServiceAccount", "builder", builder, False)])
+    in_use_session(sessions / "in-use-service-account-reject.yml", {"Deployment": [builder_app]},
+                   [("ServiceAccount", "builder", builder, False),
+                    ("ServiceAccount", "builder", builder, True)])
+    in_use_session(sessions / "in-use-public.yml", {"Pod": [public]})
+    in_use_session(sessions / "in-use-scaled-to-zero.yml", {"Deployment": [scaled]})
+    # The same name in team-b: team-b's lists hold none of team-a's users.
+    in_use_session(sessions / "in-use-team-b.yml", {}, ns="team-b")
+    # A ServiceAccount's update: the dropped Secret read, then the templates listed.
+    sa_lines = get_exchanges([("Secret", "regcred", regcred, False)])
+    path = sessions / "in-use-sa-update.yml"
+    in_use_session(path, {"Deployment": [builder_app, web]})
+    templates = path.read_text().split("- type: Exchange\n")[2:]  # without the Pod list
+    path.write_text("\n".join(sa_lines) + "\n" + "".join("- type: Exchange\n" + t for t in templates))
+
+
 def bench_requests():
     """The requests `make bench` times (bench/requests/)."""
     out = HERE.parent.parent / "bench" / "requests"
@@ -448,6 +632,21 @@ def bench_requests():
     fix = wrap("Deployment", "bench-fix", pod_spec(images, ["gcr-creds"], sa="web"))
     (out / "deployment-3-containers-fix.json").write_text(
         json.dumps(request("Deployment", fix), indent=2) + "\n")
+    # With cluster lookups: a Secret deleted in a namespace of 50 Deployments and their 200
+    # Pods, every one pulling with it (pullSecretsInUse): the eight lists from the session.
+    regcred = dockerconfigjson("regcred", {"auths": {"private.registry.com": GOOD}})
+    (out / "secret-delete-in-use.json").write_text(
+        json.dumps(request("Secret", None, "DELETE", regcred), indent=2) + "\n")
+    deployments, replica_sets, pods = [], [], []
+    for i in range(50):
+        d = a_deployment(f"app-{i:02d}", [("app", PRIVATE), ("proxy", "nginx:1.27")],
+                         ["regcred", "gcr-creds"], replicas=4)
+        rs, its = its_pods(d, 4)
+        deployments.append(d)
+        replica_sets.append(rs)
+        pods += its
+    in_use_session(out / "secret-delete-in-use.session.yml",
+                   {"Deployment": deployments, "ReplicaSet": replica_sets, "Pod": pods})
     registries = {f"registry-{i}.example.com": GOOD for i in range(19)}
     registries["private.registry.com"] = GOOD
     pull = dockerconfigjson("regcred", {"auths": registries})
@@ -556,4 +755,5 @@ if __name__ == "__main__":
         main()
         secrets()
         lookups()
+        in_use()
         bench_requests()

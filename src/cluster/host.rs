@@ -1,11 +1,11 @@
-//! The cluster as the policy module reads it: Kubewarden's `kubernetes`/`get_resource` host
-//! call, called directly with the payload the SDK documents (the SDK's own helper needs its
+//! The cluster as the policy module reads it: Kubewarden's `kubernetes`/`get_resource` and
+//! `list_resources_by_namespace` host calls, called directly with the payload the SDK documents (the SDK's own helper needs its
 //! `cluster-context` feature, which links k8s-openapi into the module).
 
 use kubewarden_policy_sdk::wapc_guest;
 use serde::Serialize;
 
-use crate::cluster::{Cluster, LookupError, Resource};
+use crate::cluster::{Cluster, ListKind, LookupError, Resource};
 
 /// The policy server (or kwctl) the module runs in.
 pub(crate) struct Host;
@@ -22,6 +22,20 @@ struct GetResource<'a> {
 }
 
 impl Cluster for Host {
+    /// Served from the host's watch of the kind in the namespace. Where the policy server may
+    /// not `list` the kind, the call never returns (the host retries the watch forever): the
+    /// deployment must grant `list` and `watch` (README, *Cluster lookups*).
+    fn list(&self, kind: &ListKind, namespace: &str) -> Result<Vec<u8>, LookupError> {
+        let payload = kind.list_request(namespace);
+        wapc_guest::host_call(
+            "kubewarden",
+            "kubernetes",
+            "list_resources_by_namespace",
+            payload.as_bytes(),
+        )
+        .map_err(|e| classify(&e.to_string()))
+    }
+
     fn get(&self, resource: Resource, namespace: &str, name: &str) -> Result<Vec<u8>, LookupError> {
         get_resource(resource, namespace, name, false)
     }

@@ -99,8 +99,13 @@ fn service_account_secrets(
     name: &str,
 ) -> Result<Vec<String>, LookupError> {
     let json = cluster.get(Resource::ServiceAccount, namespace, name)?;
+    service_account_pull_secrets(&json)
+}
+
+/// The names in the `imagePullSecrets` of a ServiceAccount (its JSON), skipping empty ones.
+pub(crate) fn service_account_pull_secrets(json: &[u8]) -> Result<Vec<String>, LookupError> {
     let account: ServiceAccount<'_> =
-        serde_json::from_slice(&json).map_err(|_| LookupError::Failed)?;
+        serde_json::from_slice(json).map_err(|_| LookupError::Failed)?;
     Ok(account
         .image_pull_secrets
         .unwrap_or_default()

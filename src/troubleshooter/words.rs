@@ -352,8 +352,16 @@ spec:
   rules:
     - apiGroups: [\"\"]
       apiVersions: [\"v1\"]
-      resources: [\"pods\", \"pods/ephemeralcontainers\", \"replicationcontrollers\", \"secrets\"]
+      resources: [\"pods\", \"pods/ephemeralcontainers\", \"replicationcontrollers\"]
       operations: [\"CREATE\", \"UPDATE\"]
+    - apiGroups: [\"\"]
+      apiVersions: [\"v1\"]
+      resources: [\"secrets\"]
+      operations: [\"CREATE\", \"UPDATE\", \"DELETE\"]
+    - apiGroups: [\"\"]
+      apiVersions: [\"v1\"]
+      resources: [\"serviceaccounts\"]
+      operations: [\"UPDATE\", \"DELETE\"]
     - apiGroups: [\"apps\"]
       apiVersions: [\"v1\"]
       resources: [\"deployments\", \"replicasets\", \"statefulsets\", \"daemonsets\"]
@@ -367,6 +375,22 @@ spec:
       kind: Secret
     - apiVersion: v1
       kind: ServiceAccount
+    - apiVersion: v1
+      kind: Pod
+    - apiVersion: v1
+      kind: ReplicationController
+    - apiVersion: apps/v1
+      kind: Deployment
+    - apiVersion: apps/v1
+      kind: ReplicaSet
+    - apiVersion: apps/v1
+      kind: StatefulSet
+    - apiVersion: apps/v1
+      kind: DaemonSet
+    - apiVersion: batch/v1
+      kind: Job
+    - apiVersion: batch/v1
+      kind: CronJob
   settings:
 {settings}",
         version = env!("CARGO_PKG_VERSION")
