@@ -264,6 +264,24 @@ EOF
   no_warning
 }
 
+# An ECR token lasts 12 hours: a Secret written with one that has expired is refused before a
+# Pod backs off with `unauthorized: authentication required`. The token is dated now - 2 h.
+@test "cluster: kubectl apply of a pull secret whose ECR token has expired is denied, saying when" {
+  token="$(python3 "$CLUSTER_ROOT/e2e-tests/test_data/credentials.py" ecr -7200)"
+  run -0 kubectl create secret docker-registry regcred-ro -n team-a --docker-server=private.registry.com \
+    --docker-username=AWS --docker-password="$token" --dry-run=client -o yaml
+  manifest="$output"
+  run --separate-stderr kubectl apply -f - <<<"$manifest"
+  denied_by "$LOOKUPS" 'Secret "regcred-ro" in namespace "team-a" is declared in the policy settings as a pull secret for private.registry.com, but the credential of its registry key "private.registry.com" is an Amazon ECR authorization token that expired 2 hours ago, at ' \
+    'aws ecr get-login-password'
+  # Not a piece of the token: its envelope, its payload or its data key.
+  for piece in "${token:0:16}" "${token:40:16}" "${token: -16}"; do
+    [[ "$output$stderr" != *"$piece"* ]] || { echo "shows a piece of the token" >&2; return 1; }
+  done
+  run kubectl get secret regcred-ro -n team-a
+  [ "$status" -ne 0 ]
+}
+
 @test "cluster: no log of the policy server or the control plane holds a password" {
   for log in "$WORK/policy-server.log" "$DEST"/run/logs/*.log; do
     no_password "$(cat "$log")" || { echo "in $log" >&2; return 1; }
