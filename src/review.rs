@@ -165,25 +165,30 @@ fn review_request(
     let namespace = namespace.filter(|_| settings.cluster_lookups() && judges_anything(spec, old));
     let cached = namespace.map(|namespace| Lookups::fetch(cluster, kind, spec, namespace));
     let review = review_pod_spec(settings, &subject, spec, old, cached.as_ref(), now);
+    let call = Call {
+        payload,
+        cluster,
+        now,
+    };
     match namespace {
         // The host keeps its answers a few seconds: a Secret or ServiceAccount fixed a moment
         // ago may still read as it was. A cached read may accept, but never reject nor plan a
         // fix: those read again, past the cache, and judge what they read then. Only that path
         // pays.
-        Some(namespace) if review.finds_anything() => judge_uncached(
-            settings, &subject, spec, old, cluster, namespace, payload, now,
-        ),
-        _ => conclude(
-            settings,
-            &subject,
-            spec,
-            review,
-            cached.as_ref(),
-            cluster,
-            payload,
-            now,
-        ),
+        Some(namespace) if review.finds_anything() => {
+            judge_uncached(settings, &subject, spec, old, namespace, call)
+        }
+        _ => conclude(settings, &subject, spec, review, cached.as_ref(), call),
     }
+}
+
+/// What the request brings besides its pod spec: its bytes (the fix rewrites its object), the
+/// cluster its lookups read, and the time.
+#[derive(Clone, Copy)]
+struct Call<'c> {
+    payload: &'c [u8],
+    cluster: &'c dyn Cluster,
+    now: UnixTime,
 }
 
 /// [`review_request`]'s rejecting path with lookups: the same review on the objects read again
@@ -195,23 +200,12 @@ fn judge_uncached(
     subject: &Subject<'_, WorkloadKind>,
     spec: &Spec<'_>,
     old: Option<&Spec<'_>>,
-    cluster: &dyn Cluster,
     namespace: &str,
-    payload: &[u8],
-    now: UnixTime,
+    call: Call<'_>,
 ) -> Verdict {
-    let fresh = Lookups::fetch(&Uncached(cluster), subject.kind, spec, namespace);
-    let review = review_pod_spec(settings, subject, spec, old, Some(&fresh), now);
-    conclude(
-        settings,
-        subject,
-        spec,
-        review,
-        Some(&fresh),
-        cluster,
-        payload,
-        now,
-    )
+    let fresh = Lookups::fetch(&Uncached(call.cluster), subject.kind, spec, namespace);
+    let review = review_pod_spec(settings, subject, spec, old, Some(&fresh), call.now);
+    conclude(settings, subject, spec, review, Some(&fresh), call)
 }
 
 /// The verdict on a pod spec's review: the fix when it is on and fixes it, the review's words
@@ -222,10 +216,13 @@ fn conclude<'r>(
     spec: &'r Spec<'r>,
     review: PodReview<'r>,
     lookups: Option<&'r Lookups>,
-    cluster: &dyn Cluster,
-    payload: &[u8],
-    now: UnixTime,
+    call: Call<'_>,
 ) -> Verdict {
+    let Call {
+        payload,
+        cluster,
+        now,
+    } = call;
     if settings.add_missing_pull_secrets() && !review.problems.is_empty() {
         // The fix changes the pull secrets, and an update that changes them is judged in full
         // (images it left alone too): the fix is planned on that judgement, so that the fixed

@@ -341,3 +341,505 @@ mod tests {
         assert_eq!(verdict.warnings().len(), warnings);
     }
 }
+
+#[cfg(test)]
+mod check_tests {
+    //! The check and its words, through the lists of users they name.
+    use super::*;
+    use crate::cluster::Objects;
+    use crate::cluster::{Cluster, ListKind, LookupError, Resource};
+    use crate::in_use::check::*;
+    use crate::request::ValidationPayload;
+    use crate::request::WorkloadKind;
+    use crate::settings::Settings;
+    use base64::Engine as _;
+    use rstest::rstest;
+
+    const NS: &str = "team-a";
+
+    /// A Secret of `type` whose `.dockerconfigjson` holds `auths` (a JSON object).
+    fn secret(name: &str, secret_type: &str, auths: &str) -> String {
+        let content =
+            base64::engine::general_purpose::STANDARD.encode(format!(r#"{{"auths":{auths}}}"#));
+        format!(
+            r#"{{"metadata":{{"name":"{name}","namespace":"{NS}"}},"type":"{secret_type}",
+               "data":{{".dockerconfigjson":"{content}"}}}}"#
+        )
+    }
+
+    const PULL: &str = "kubernetes.io/dockerconfigjson";
+    /// `regcred` serving private.registry.com (u:p), as stored.
+    const AUTHS: &str = r#"{"private.registry.com":{"auth":"dTpw"}}"#;
+
+    fn regcred() -> String {
+        secret("regcred", PULL, AUTHS)
+    }
+
+    fn pod_spec(images: &[&str], secrets: Option<&[&str]>, account: Option<&str>) -> String {
+        let containers: Vec<String> = images
+            .iter()
+            .map(|i| format!(r#"{{"image":"{i}"}}"#))
+            .collect();
+        let mut spec = format!(r#""containers":[{}]"#, containers.join(","));
+        if let Some(secrets) = secrets {
+            let refs: Vec<String> = secrets
+                .iter()
+                .map(|s| format!(r#"{{"name":"{s}"}}"#))
+                .collect();
+            spec.push_str(&format!(r#","imagePullSecrets":[{}]"#, refs.join(",")));
+        }
+        if let Some(account) = account {
+            spec.push_str(&format!(r#","serviceAccountName":"{account}""#));
+        }
+        format!("{{{spec}}}")
+    }
+
+    /// A listed item of `kind` (as the host serves it: metadata and the masked spec).
+    fn item(kind: WorkloadKind, name: &str, extra_metadata: &str, spec: &str) -> String {
+        let spec = match kind {
+            WorkloadKind::Pod => spec.to_owned(),
+            WorkloadKind::CronJob => {
+                format!(r#"{{"jobTemplate":{{"spec":{{"template":{{"spec":{spec}}}}}}}}}"#)
+            }
+            _ => format!(r#"{{"replicas":0,"template":{{"spec":{spec}}}}}"#),
+        };
+        format!(r#"{{"metadata":{{"name":"{name}"{extra_metadata}}},"spec":{spec}}}"#)
+    }
+
+    /// The namespace's objects: each case adds to these.
+    fn cluster(
+        listed: &[(WorkloadKind, &str, &str, String)],
+        accounts: &[(&str, &str)],
+    ) -> Objects {
+        let mut objects = Objects::new();
+        for (kind, ns, extra, json) in listed {
+            let _ = extra;
+            objects.insert_listed(kind.name(), ns, json.clone().into_bytes());
+        }
+        for (name, json) in accounts {
+            objects.insert(Resource::ServiceAccount, NS, name, json.as_bytes().to_vec());
+        }
+        objects
+    }
+
+    fn request(kind: &str, operation: &str, name: Option<&str>, object: &str, old: &str) -> String {
+        let name = name
+            .map(|n| format!(r#""name":"{n}","#))
+            .unwrap_or_default();
+        format!(
+            r#"{{"request":{{"uid":"1","kind":{{"group":"","version":"v1","kind":"{kind}"}},
+               {name}"namespace":"{NS}","operation":"{operation}","object":{object},
+               "oldObject":{old}}},"settings":{{}}}}"#
+        )
+    }
+
+    /// The findings, one line each: `secret: registries: users`; and the kinds not listed.
+    fn check(payload: &str, cluster: &dyn Cluster, settings: &str) -> Option<Vec<String>> {
+        let settings = Settings::from_json(settings.as_bytes()).unwrap();
+        let parsed: ValidationPayload<'_> = serde_json::from_str(payload).unwrap();
+        let found = check_in_use(&settings, &parsed.request, payload.as_bytes(), cluster)?;
+        let mut lines: Vec<String> = found
+            .findings
+            .iter()
+            .map(|f| format!("{}: {}: {}", f.secret, f.registries.join(" "), users(f)))
+            .collect();
+        lines.extend(
+            found
+                .unlisted
+                .iter()
+                .map(|(k, e)| format!("unlisted {}: {e}", k.kind)),
+        );
+        Some(lines)
+    }
+
+    const LOOKUPS: &str = r#"{"clusterLookups":true}"#;
+
+    fn delete_regcred(cluster: &dyn Cluster) -> Option<Vec<String>> {
+        check(
+            &request("Secret", "DELETE", Some("regcred"), "null", &regcred()),
+            cluster,
+            LOOKUPS,
+        )
+    }
+
+    use crate::request::WorkloadKind::*;
+    const PRIVATE: &str = "private.registry.com/team/app:1";
+
+    #[rstest]
+    #[case::a_deployment_and_pods(
+        vec![
+            (Deployment, NS, "", item(Deployment, "web", "", &pod_spec(&[PRIVATE, "nginx"], Some(&["regcred"]), None))),
+            (Pod, NS, "", item(Pod, "web-1", "", &pod_spec(&[PRIVATE], Some(&["regcred"]), None))),
+            (Pod, NS, "", item(Pod, "web-2", "", &pod_spec(&[PRIVATE], Some(&["other", "regcred"]), None))),
+        ],
+        &[],
+        &["regcred: private.registry.com: Deployment web and 2 Pods"]
+    )]
+    #[case::unused(
+        vec![(Deployment, NS, "", item(Deployment, "web", "", &pod_spec(&[PRIVATE], Some(&["other"]), None)))],
+        &[],
+        &[]
+    )]
+    #[case::only_public_images(
+        vec![(Pod, NS, "", item(Pod, "p", "", &pod_spec(&["nginx", "gcr.io/p/a"], Some(&["regcred"]), None)))],
+        &[],
+        &[]
+    )]
+    #[case::through_the_service_account(
+        vec![
+            (Deployment, NS, "", item(Deployment, "web", "", &pod_spec(&[PRIVATE], None, Some("builder")))),
+            (CronJob, NS, "", item(CronJob, "nightly", "", &pod_spec(&[PRIVATE], None, None))),
+            (Job, NS, "", item(Job, "own", "", &pod_spec(&[PRIVATE], Some(&["x"]), Some("builder")))),
+        ],
+        &[("builder", r#"{"imagePullSecrets":[{"name":"regcred"}]}"#), ("default", "{}")],
+        &["regcred: private.registry.com: Deployment web (through ServiceAccount builder)"]
+    )]
+    #[case::scaled_to_zero_and_owned(
+        vec![
+            (Deployment, NS, "", item(Deployment, "web", "", &pod_spec(&[PRIVATE], Some(&["regcred"]), None))),
+            (ReplicaSet, NS, "", item(ReplicaSet, "web-5d8",
+                r#","ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web"}]"#,
+                &pod_spec(&[PRIVATE], Some(&["regcred"]), None))),
+            (ReplicaSet, NS, "", item(ReplicaSet, "bare", "", &pod_spec(&[PRIVATE], Some(&["regcred"]), None))),
+            (Job, NS, "", item(Job, "nightly-28", r#","ownerReferences":[{"apiVersion":"batch/v1","kind":"CronJob","name":"nightly"}]"#,
+                &pod_spec(&[PRIVATE], Some(&["regcred"]), None))),
+            (CronJob, NS, "", item(CronJob, "nightly", "", &pod_spec(&[PRIVATE], Some(&["regcred"]), None))),
+        ],
+        &[],
+        &["regcred: private.registry.com: Deployment web, CronJob nightly and ReplicaSet bare"]
+    )]
+    #[case::another_namespace(
+        vec![(Deployment, "team-b", "", item(Deployment, "web", "", &pod_spec(&[PRIVATE], Some(&["regcred"]), None)))],
+        &[],
+        &[]
+    )]
+    #[case::many(
+        (0..7).map(|i| (StatefulSet, NS, "", item(StatefulSet, &format!("s{i}"), "", &pod_spec(&[PRIVATE], Some(&["regcred"]), None)))).collect(),
+        &[],
+        &["regcred: private.registry.com: StatefulSet s0, StatefulSet s1, StatefulSet s2, StatefulSet s3, StatefulSet s4 and 2 other workloads"]
+    )]
+    fn secret_delete(
+        #[case] listed: Vec<(WorkloadKind, &str, &str, String)>,
+        #[case] accounts: &[(&str, &str)],
+        #[case] expected: &[&str],
+    ) {
+        let cluster = cluster(&listed, accounts);
+        assert_eq!(delete_regcred(&cluster).unwrap(), expected);
+    }
+
+    fn used() -> Objects {
+        cluster(
+            &[
+                (
+                    Deployment,
+                    NS,
+                    "",
+                    item(
+                        Deployment,
+                        "web",
+                        "",
+                        &pod_spec(&[PRIVATE, "mycompany/app"], Some(&["regcred"]), None),
+                    ),
+                ),
+                (
+                    Pod,
+                    NS,
+                    "",
+                    item(
+                        Pod,
+                        "web-1",
+                        "",
+                        &pod_spec(&[PRIVATE], Some(&["regcred"]), None),
+                    ),
+                ),
+            ],
+            &[],
+        )
+    }
+
+    /// Through the module's `validate`: the verdict the setting asks for, and other kinds'
+    /// DELETEs untouched.
+    #[rstest]
+    #[case::warn("warn", true, 1)]
+    #[case::reject("reject", false, 0)]
+    #[case::allow("allow", true, 0)]
+    fn through_validate(#[case] setting: &str, #[case] accepted: bool, #[case] warnings: usize) {
+        let settings =
+            format!(r#""settings":{{"clusterLookups":true,"pullSecretsInUse":"{setting}"}}"#);
+        let payload = request("Secret", "DELETE", Some("regcred"), "null", &regcred())
+            .replace(r#""settings":{}"#, &settings);
+        let answer: serde_json::Value = serde_json::from_slice(&crate::kubewarden::validate(
+            payload.as_bytes(),
+            &used(),
+            crate::when::UnixTime::TEST_NOW,
+        ))
+        .unwrap();
+        assert_eq!(answer["accepted"], accepted, "{answer}");
+        let warned = answer["warnings"].as_array().map_or(0, Vec::len);
+        assert_eq!(warned, warnings, "{answer}");
+        if !accepted {
+            let message = answer["message"].as_str().unwrap();
+            assert!(
+                message.contains("is still in use: Deployment web and 1 Pod"),
+                "{message}"
+            );
+        }
+        let deployment = payload
+            .replace(r#""kind":"Secret""#, r#""kind":"Deployment""#)
+            .replace(r#""group":"""#, r#""group":"apps""#);
+        let answer = crate::kubewarden::validate(
+            deployment.as_bytes(),
+            &used(),
+            crate::when::UnixTime::TEST_NOW,
+        );
+        assert_eq!(
+            std::str::from_utf8(&answer).unwrap(),
+            r#"{"accepted":true,"message":null,"code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#
+        );
+    }
+
+    #[test]
+    fn deletecollection_takes_the_name_from_the_old_object() {
+        let payload = request("Secret", "DELETE", None, "null", &regcred());
+        assert_eq!(
+            check(&payload, &used(), LOOKUPS).unwrap(),
+            ["regcred: private.registry.com: Deployment web and 1 Pod"]
+        );
+    }
+
+    #[rstest]
+    #[case::lookups_off("{}")]
+    #[case::allowed(r#"{"clusterLookups":true,"pullSecretsInUse":"allow"}"#)]
+    fn not_checked(#[case] settings: &str) {
+        let payload = request("Secret", "DELETE", Some("regcred"), "null", &regcred());
+        assert_eq!(check(&payload, &used(), settings), None);
+    }
+
+    #[rstest]
+    #[case::opaque(secret("regcred", "Opaque", AUTHS))]
+    #[case::no_credentials(secret("regcred", PULL, r#"{"private.registry.com":{"email":"x"}}"#))]
+    #[case::poison(secret("regcred", PULL, r#"{"private.registry.com":{"auth":"!"}}"#))]
+    fn secrets_that_serve_nothing_are_deleted_without_a_lookup(#[case] old: String) {
+        // No list is answered: a lookup would show as `unlisted`.
+        let payload = request("Secret", "DELETE", Some("regcred"), "null", &old);
+        assert_eq!(check(&payload, &crate::cluster::NoCluster, LOOKUPS), None);
+    }
+
+    #[test]
+    fn a_docker_hub_fallback_key_serves_docker_hub_images() {
+        let old = secret(
+            "regcred",
+            PULL,
+            r#"{"https://index.docker.io/v1/":{"auth":"dTpw"}}"#,
+        );
+        let payload = request("Secret", "DELETE", Some("regcred"), "null", &old);
+        assert_eq!(
+            check(&payload, &used(), LOOKUPS).unwrap(),
+            ["regcred: docker.io: Deployment web"]
+        );
+    }
+
+    #[rstest]
+    #[case::drops_the_key(
+        r#"{"quay.io":{"auth":"dTpw"}}"#,
+        PULL,
+        Some("regcred: private.registry.com: Deployment web and 1 Pod")
+    )]
+    #[case::renamed_to_another_host(
+        r#"{"private.registry.org":{"auth":"dTpw"}}"#,
+        PULL,
+        Some("regcred: private.registry.com: Deployment web and 1 Pod")
+    )]
+    #[case::opaque_now(
+        AUTHS,
+        "Opaque",
+        Some("regcred: private.registry.com: Deployment web and 1 Pod")
+    )]
+    #[case::poison_now(
+        r#"{"private.registry.com":{"auth":"!!"}}"#,
+        PULL,
+        Some("regcred: private.registry.com: Deployment web and 1 Pod")
+    )]
+    #[case::rotated_password(r#"{"private.registry.com":{"auth":"dTpx"}}"#, PULL, None)]
+    #[case::https_key(r#"{"https://private.registry.com":{"auth":"dTpw"}}"#, PULL, None)]
+    #[case::key_added(
+        r#"{"private.registry.com":{"auth":"dTpw"},"quay.io":{"auth":"dTpw"}}"#,
+        PULL,
+        None
+    )]
+    #[case::same(AUTHS, PULL, None)]
+    fn secret_update(
+        #[case] auths: &str,
+        #[case] secret_type: &str,
+        #[case] expected: Option<&str>,
+    ) {
+        let new = secret("regcred", secret_type, auths);
+        let payload = request("Secret", "UPDATE", Some("regcred"), &new, &regcred());
+        let found = check(&payload, &used(), LOOKUPS);
+        match expected {
+            Some(line) => assert_eq!(found.unwrap(), [line]),
+            None => assert!(found.as_ref().is_none_or(|f| f.is_empty()), "{found:?}"),
+        }
+    }
+
+    fn account(secrets: &[&str]) -> String {
+        let refs: Vec<String> = secrets
+            .iter()
+            .map(|s| format!(r#"{{"name":"{s}"}}"#))
+            .collect();
+        format!(
+            r#"{{"metadata":{{"name":"builder","namespace":"{NS}"}},"imagePullSecrets":[{}]}}"#,
+            refs.join(",")
+        )
+    }
+
+    fn relying() -> Objects {
+        let mut objects = cluster(
+            &[
+                (
+                    Deployment,
+                    NS,
+                    "",
+                    item(
+                        Deployment,
+                        "web",
+                        "",
+                        &pod_spec(&[PRIVATE], None, Some("builder")),
+                    ),
+                ),
+                (
+                    CronJob,
+                    NS,
+                    "",
+                    item(
+                        CronJob,
+                        "nightly",
+                        "",
+                        &pod_spec(&[PRIVATE], None, Some("builder")),
+                    ),
+                ),
+                (
+                    Deployment,
+                    NS,
+                    "",
+                    item(
+                        Deployment,
+                        "own",
+                        "",
+                        &pod_spec(&[PRIVATE], Some(&["x"]), Some("builder")),
+                    ),
+                ),
+                (
+                    Deployment,
+                    NS,
+                    "",
+                    item(Deployment, "default", "", &pod_spec(&[PRIVATE], None, None)),
+                ),
+                (
+                    Pod,
+                    NS,
+                    "",
+                    item(
+                        Pod,
+                        "web-1",
+                        "",
+                        &pod_spec(&[PRIVATE], Some(&["regcred"]), None),
+                    ),
+                ),
+            ],
+            &[],
+        );
+        objects.insert(Resource::Secret, NS, "regcred", regcred().into_bytes());
+        objects.insert(
+            Resource::Secret,
+            NS,
+            "public",
+            secret("public", "Opaque", "{}").into_bytes(),
+        );
+        objects
+    }
+
+    #[rstest]
+    #[case::drops_it("UPDATE", &["regcred", "other"], &["other"], &["regcred: private.registry.com: Deployment web (through ServiceAccount builder) and CronJob nightly (through ServiceAccount builder)"])]
+    #[case::deleted("DELETE", &["regcred"], &[], &["regcred: private.registry.com: Deployment web (through ServiceAccount builder) and CronJob nightly (through ServiceAccount builder)"])]
+    #[case::keeps_it("UPDATE", &["regcred"], &["other", "regcred"], &[])]
+    #[case::drops_a_missing_one("UPDATE", &["regcred", "gone"], &["regcred"], &[])]
+    #[case::drops_one_that_serves_nothing("UPDATE", &["public"], &[], &[])]
+    fn service_account(
+        #[case] operation: &str,
+        #[case] old: &[&str],
+        #[case] new: &[&str],
+        #[case] expected: &[&str],
+    ) {
+        let object = if operation == "DELETE" {
+            "null".to_owned()
+        } else {
+            account(new)
+        };
+        let payload = request(
+            "ServiceAccount",
+            operation,
+            Some("builder"),
+            &object,
+            &account(old),
+        );
+        let found = check(&payload, &relying(), LOOKUPS);
+        assert_eq!(found.unwrap_or_default(), expected);
+    }
+
+    /// A host that reads objects but may not list: every kind is reported, nothing is found.
+    struct NoLists(Objects);
+
+    impl Cluster for NoLists {
+        fn get(&self, r: Resource, ns: &str, name: &str) -> Result<Vec<u8>, LookupError> {
+            self.0.get(r, ns, name)
+        }
+    }
+
+    #[test]
+    fn kinds_that_cannot_be_listed_are_reported() {
+        let found = delete_regcred(&NoLists(used())).unwrap();
+        assert_eq!(found.len(), 8);
+        assert_eq!(found[0], "unlisted Pod: not granted to the policy");
+    }
+
+    /// A rejection reads the ServiceAccounts again, past the cache; a warning does not.
+    #[rstest]
+    #[case::warn("warn", &[false])]
+    #[case::reject("reject", &[false, true])]
+    fn a_rejection_reads_past_the_cache(#[case] setting: &str, #[case] reads: &[bool]) {
+        struct Counting {
+            objects: Objects,
+            reads: std::cell::RefCell<Vec<bool>>,
+        }
+        impl Cluster for Counting {
+            fn get(&self, r: Resource, ns: &str, name: &str) -> Result<Vec<u8>, LookupError> {
+                self.reads.borrow_mut().push(false);
+                self.objects.get(r, ns, name)
+            }
+            fn get_uncached(&self, r: Resource, ns: &str, n: &str) -> Result<Vec<u8>, LookupError> {
+                self.reads.borrow_mut().push(true);
+                self.objects.get(r, ns, n)
+            }
+            fn list(&self, kind: &ListKind, ns: &str) -> Result<Vec<u8>, LookupError> {
+                self.objects.list(kind, ns)
+            }
+        }
+        let cluster = Counting {
+            objects: cluster(
+                &[(
+                    Deployment,
+                    NS,
+                    "",
+                    item(Deployment, "web", "", &pod_spec(&[PRIVATE], None, None)),
+                )],
+                &[("default", r#"{"imagePullSecrets":[{"name":"regcred"}]}"#)],
+            ),
+            reads: Default::default(),
+        };
+        let settings = format!(r#"{{"clusterLookups":true,"pullSecretsInUse":"{setting}"}}"#);
+        let payload = request("Secret", "DELETE", Some("regcred"), "null", &regcred());
+        assert_eq!(check(&payload, &cluster, &settings).unwrap().len(), 1);
+        assert_eq!(*cluster.reads.borrow(), reads);
+    }
+}
