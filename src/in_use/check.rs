@@ -126,14 +126,11 @@ pub(crate) fn check_in_use<'r>(
         if !may_serve(old) {
             return None;
         }
-        let raw: Payload<'_> = serde_json::from_slice(payload).ok()?;
-        let before = alone(PulledSecret::read(
-            name,
-            raw.request.old_object?.get().as_bytes(),
-        ));
-        let after = match (deleted, raw.request.object) {
+        // The request already holds both Secrets, read as the kubelet reads them.
+        let before = alone(PulledSecret::of(name, old));
+        let after = match (deleted, request.object.as_ref()) {
             (true, _) | (false, None) => Keyring::default(),
-            (false, Some(new)) => alone(PulledSecret::read(name, new.get().as_bytes())),
+            (false, Some(new)) => alone(PulledSecret::of(name, new)),
         };
         if usable_keys(&before).is_empty() || usable_keys(&before) == usable_keys(&after) {
             return None;

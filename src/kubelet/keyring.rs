@@ -66,13 +66,17 @@ impl HeldKey {
 impl PulledSecret {
     /// A Secret as the Kubernetes API served it (JSON).
     pub(crate) fn read(name: &str, json: &[u8]) -> PulledSecret {
-        let state = match serde_json::from_slice::<Object<'_>>(json) {
-            Ok(object) => state_of(&object),
-            Err(_) => State::Unavailable(LookupError::Failed),
-        };
+        match serde_json::from_slice::<Object<'_>>(json) {
+            Ok(object) => PulledSecret::of(name, &object),
+            Err(_) => PulledSecret::unavailable(name, LookupError::Failed),
+        }
+    }
+
+    /// A Secret already read, as an admission request holds it.
+    pub(crate) fn of(name: &str, secret: &Object<'_>) -> PulledSecret {
         PulledSecret {
             name: name.to_owned(),
-            state,
+            state: state_of(secret),
         }
     }
 
