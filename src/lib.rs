@@ -55,37 +55,4 @@ pub use when::UnixTime;
 /// The policy module's waPC shell: `wasm32-wasip1` only, so that other wasm front ends (the
 /// troubleshooter page) link the checks without waPC's imports.
 #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
-mod guest {
-    use kubewarden_policy_sdk::protocol_version_guest;
-    use kubewarden_policy_sdk::wapc_guest::{CallResult, register_function};
-
-    use crate::cluster::host::Host;
-    use crate::when::UnixTime;
-
-    /// The one clock the policy reads: the host's, through WASI (`clock_time_get`), which
-    /// kwctl and the policy server provide. A clock that cannot be read, or reads before
-    /// 1970, gives the epoch: then no credential is judged expired.
-    fn now() -> UnixTime {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .and_then(|d| i64::try_from(d.as_secs()).ok())
-            .and_then(UnixTime::from_secs)
-            .unwrap_or(UnixTime::EPOCH)
-    }
-
-    fn validate(payload: &[u8]) -> CallResult {
-        Ok(crate::kubewarden::validate(payload, &Host, now()))
-    }
-
-    fn validate_settings(payload: &[u8]) -> CallResult {
-        Ok(crate::kubewarden::validate_settings(payload))
-    }
-
-    #[unsafe(no_mangle)]
-    pub extern "C" fn wapc_init() {
-        register_function("validate", validate);
-        register_function("validate_settings", validate_settings);
-        register_function("protocol_version", protocol_version_guest);
-    }
-}
+mod guest;
