@@ -34,6 +34,10 @@ deps: wasm-target
 		|| rustup component add clippy rustfmt
 	@command -v bats >/dev/null && command -v jq >/dev/null || \
 		{ apt-get update -qq && apt-get install -y -qq bats jq >/dev/null; }
+	@# perf counts fresh instances' page faults (e2e-tests/fresh_instance.bats, which says so and
+	@# skips where it cannot); Debian's linux-perf, best effort: not every machine has the package.
+	@command -v perf >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq linux-perf >/dev/null; } || \
+		echo "deps: linux-perf could not be installed: fresh_instance.bats will be skipped"
 
 wasm-target:
 	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
@@ -70,7 +74,8 @@ floor.wasm: bench/floor-guest/src/lib.rs bench/floor-guest/Cargo.toml Cargo.lock
 KWCTL ?= $(shell command -v kwctl 2>/dev/null)
 ifeq ($(filter-out $(RUNNER) $(abspath $(RUNNER)),$(strip $(KWCTL))),)
 EVALUATOR := $(abspath $(RUNNER))
-EVALUATOR_BUILD := $(RUNNER)
+# fresh_instance.bats compares the policy's fresh instances with the floor's.
+EVALUATOR_BUILD := $(RUNNER) floor.wasm
 POLICY ?= policy.wasm
 else
 EVALUATOR := $(KWCTL)
