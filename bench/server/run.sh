@@ -6,8 +6,9 @@
 # both guests are handed the same payload bytes), checks each request's answer once with curl
 # (HTTP 200 and the expected `allowed`), then drives /validate/<id> of each module with wrk
 # (8 connections, ROUNDS rounds of DURATION, policy and floor alternating which goes first) and
-# keeps the best round of each. Prints requests per second, p50 and p99 latency, and
-# policy/floor throughput. Fails when any answer is not HTTP 200 with the expected verdict.
+# keeps the best round of each. Prints requests per second, p50 and p99 latency, the server's
+# CPU time per request, and policy/floor throughput and CPU. Fails when any answer is not HTTP
+# 200 with the expected verdict.
 #
 # Needs the real kwctl and policy-server (../shared/tools: skipped with a message when missing),
 # wrk (Debian package, installed when missing), jq and curl.
@@ -141,16 +142,23 @@ check() {
   jq -r '.response.status.message // empty' "$answer"
 }
 
-# One wrk round; prints "rps p50_us p99_us", and fails on any wrong answer.
+# The policy server's CPU time so far (user + system, all its threads), in clock ticks.
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+# One wrk round; prints "rps p50_us p99_us cpu_us" (cpu_us: the server's CPU time per request,
+# which wrk's own share of the 2 cores does not blur), and fails on any wrong answer.
 round() {
-  local id=$1 body=$2 expected=$3 log=$4 line perf_pid=
+  local id=$1 body=$2 expected=$3 log=$4 line perf_pid= ticks_before ticks_after
   if [ "${SERVER_BENCH_PERF:-0}" = 1 ]; then
     perf record -q -F 1999 -g -p "$server_pid" -o "${log%.txt}.perf.data" -- sleep "$DURATION" \
       >/dev/null 2>&1 &
     perf_pid=$!
   fi
+  ticks_before=$(server_ticks)
   BODY=$body EXPECT_ALLOWED=$expected wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" \
     --latency -s "$HERE/wrk.lua" "$BASE/validate/$id" >"$log" 2>&1 || { cat "$log" >&2; fail "wrk failed"; }
+  ticks_after=$(server_ticks)
   [ -z "$perf_pid" ] || wait "$perf_pid" || true
   line=$(grep '^RESULT ' "$log") || { cat "$log" >&2; fail "wrk printed no RESULT"; }
   local non200 wrong sock
@@ -159,7 +167,11 @@ round() {
   sock=$(sed -n 's/.* socket_errors=\([0-9]*\).*/\1/p' <<<"$line")
   [ "$non200" = 0 ] && [ "$wrong" = 0 ] && [ "$sock" = 0 ] ||
     fail "/validate/$id with $body: $non200 answers not HTTP 200, $wrong without \"allowed\":$expected, $sock socket errors ($log)"
-  sed -E 's/.* rps=([0-9.]+) p50_us=([0-9]+) p99_us=([0-9]+).*/\1 \2 \3/' <<<"$line"
+  local requests
+  requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
+  [ "${requests:-0}" -gt 0 ] || fail "/validate/$id: wrk made no request ($log)"
+  echo "$(sed -E 's/.* rps=([0-9.]+) p50_us=([0-9]+) p99_us=([0-9]+).*/\1 \2 \3/' <<<"$line")" \
+    "$(((ticks_after - ticks_before) * TICK_US / requests))"
 }
 
 # The better of two rounds: the one with more requests per second.
@@ -193,7 +205,7 @@ for entry in $REQUESTS; do
     for id in $order; do
       if [ "$id" = "$POLICY_ID" ]; then exp=$expected; else exp=true; fi
       result=$(round "$id" "$body" "$exp" "$OUT/rounds/$name.$id.$r.txt")
-      say "  round $r $id: $result (req/s p50_us p99_us)"
+      say "  round $r $id: $result (req/s p50_us p99_us server_cpu_us)"
       rps=$(printf '%.0f' "${result%% *}")
       if [ "$id" = "$POLICY_ID" ]; then
         best_policy=$(best "$best_policy" "$result")
@@ -213,14 +225,16 @@ kill -0 "$server_pid" 2>/dev/null || fail "policy-server died during the run"
   echo "policy-server 1.35.0, $WORKERS workers, log level $LOG_LEVEL, plain HTTP on loopback; wrk $THREADS threads, $CONNECTIONS connections,"
   echo "best of $ROUNDS rounds of $DURATION per module and request; settings $SETTINGS for both modules"
   echo
-  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs floor_req/s floor_p50_µs floor_p99_µs ratio policy_rounds floor_rounds" \
+  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs policy_cpu_µs floor_req/s floor_p50_µs floor_p99_µs floor_cpu_µs ratio cpu_ratio policy_rounds floor_rounds" \
     "${rows[@]}" |
     awk 'NR == 1 { print; next }
-         { printf "%s %s %s %.0f %d %d %.0f %d %d %.2f %s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $4 / $7, $10, $11 }' |
+         { printf "%s %s %s %.0f %d %d %d %.0f %d %d %d %.2f %.2f %s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $4 / $8, $11 / $7, $12, $13 }' |
     column -t
   echo
   echo "ratio: policy requests per second / floor requests per second of the best rounds (1.00: the policy"
-  echo "costs what parsing costs); *_rounds: every round's requests per second, to show the machine's noise"
+  echo "costs what parsing costs); *_cpu_µs: the policy server's CPU time (user + system, every thread) per"
+  echo "request in that round; cpu_ratio: floor CPU / policy CPU, the same ratio without wrk's share of the"
+  echo "cores; *_rounds: every round's requests per second, to show the machine's noise"
   if [ ${#messages[@]} -gt 0 ]; then
     echo
     echo "messages:"
