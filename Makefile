@@ -213,7 +213,7 @@ bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
 # (../shared/tools; skipped when missing), driven by wrk (bench/server/run.sh). Durations and
 # rounds: SERVER_BENCH_DURATION=5s SERVER_BENCH_ROUNDS=2 (see the script for the rest).
 server-bench: policy.wasm floor.wasm
-	bench/server/run.sh
+	WASM_OPT_FLAGS="$(WASM_OPT_FLAGS)" bench/server/run.sh
 
 # The policy's bounds through the compiled module: time and guest memory of the largest requests.
 limits: policy.wasm $(RUNNER)

@@ -38,6 +38,10 @@ POLICY=${POLICY:-policy.wasm}
 FLOOR=${FLOOR:-floor.wasm}
 SETTINGS=${SETTINGS:-e2e-tests/test_data/settings.yaml}
 OUT=${SERVER_BENCH_OUT:-target/server-bench}
+# Where the rejecting floors are built (their own target directory: floor.wasm's is left alone),
+# and wasm-opt's flags (the Makefile passes its own, the same for every module).
+FLOOR_TARGET=${SERVER_BENCH_FLOOR_TARGET:-$ROOT/target/server-bench-floors}
+WASM_OPT_FLAGS=${WASM_OPT_FLAGS:--O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int}
 # name=request file:the policy's expected `allowed` (the floor always accepts). The lookups
 # and fix requests need a cluster or other settings: they are left to `make bench`.
 REQUESTS=${SERVER_BENCH_REQUESTS:-"
@@ -75,22 +79,41 @@ OUT=$(cd "$OUT" && pwd)
 "$KWCTL" annotate -m metadata.yml -u README.md -o "$OUT/policy.wasm" "$POLICY" >/dev/null
 "$KWCTL" annotate -m "$HERE/floor-metadata.yml" -o "$OUT/floor.wasm" "$FLOOR" >/dev/null
 
-# The same settings for both modules: the server serialises them into every call's payload.
+# A request the policy rejects is also run against the floor built to reject with the policy's
+# own message (bench/floor-guest, FLOOR_REJECT_MESSAGE): the policy server's share of a
+# rejection (the message written into the AdmissionReview) is then on both sides, and the
+# ratio to that floor is what the policy's checks and wording cost.
+declare -A REJECTING_FLOOR=()
+for entry in $REQUESTS; do
+  [ "${entry##*:}" = false ] || continue
+  name=${entry%%=*}
+  file=${entry#*=}
+  file=${file%:*}
+  message=$("$KWCTL" run -r "$file" --settings-path "$SETTINGS" "$OUT/policy.wasm" 2>/dev/null |
+    jq -r '.status.message // empty') || true
+  [ -n "$message" ] || fail "kwctl run gives no rejection message for $file"
+  say "building the floor that rejects $name with the policy's message (${#message} characters)"
+  FLOOR_REJECT_MESSAGE=$message cargo build -q -p floor-guest --target wasm32-wasip1 --release \
+    --locked --target-dir "$FLOOR_TARGET"
+  # shellcheck disable=SC2086 # the flags are words
+  wasm-opt $WASM_OPT_FLAGS "$FLOOR_TARGET/wasm32-wasip1/release/floor_guest.wasm" \
+    -o "$OUT/floor-rejects-$name.opt.wasm"
+  "$KWCTL" annotate -m "$HERE/floor-metadata.yml" -o "$OUT/floor-rejects-$name.wasm" \
+    "$OUT/floor-rejects-$name.opt.wasm" >/dev/null
+  REJECTING_FLOOR[$name]=floor-rejects-$name
+done
+
+# The same settings for every module: the server serialises them into every call's payload.
 settings_block=$(sed 's/^/      /' "$SETTINGS")
-cat > "$OUT/policies.yml" <<EOF
-$POLICY_ID:
-  module: file://$OUT/policy.wasm
-  policyMode: protect
-  allowedToMutate: false
-  settings:
-$settings_block
-$FLOOR_ID:
-  module: file://$OUT/floor.wasm
-  policyMode: protect
-  allowedToMutate: false
-  settings:
-$settings_block
-EOF
+for id in "$POLICY_ID" "$FLOOR_ID" "${REJECTING_FLOOR[@]}"; do
+  case $id in
+    "$POLICY_ID") module=$OUT/policy.wasm ;;
+    "$FLOOR_ID") module=$OUT/floor.wasm ;;
+    *) module=$OUT/$id.wasm ;;
+  esac
+  printf '%s:\n  module: file://%s\n  policyMode: protect\n  allowedToMutate: false\n  settings:\n%s\n' \
+    "$id" "$module" "$settings_block"
+done >"$OUT/policies.yml"
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -196,27 +219,29 @@ for entry in $REQUESTS; do
   jq -c '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: .}' "$file" >"$body"
   message=$(check "$POLICY_ID" "$body" "$expected")
   check "$FLOOR_ID" "$body" true >/dev/null
+  rejecting=${REJECTING_FLOOR[$name]:-}
+  [ -z "$rejecting" ] || check "$rejecting" "$body" false >/dev/null
   [ -z "$message" ] || messages+=("$name: $(cut -c 1-200 <<<"$message")$([ ${#message} -le 200 ] || echo ...)")
   say "$name ($(wc -c <"$body") B): allowed $expected, as expected; $ROUNDS rounds of $DURATION each"
-  best_policy= best_floor= rounds_policy= rounds_floor=
+  ids=("$POLICY_ID" "$FLOOR_ID" ${rejecting:+"$rejecting"})
+  declare -A best_of=() rounds_of=()
   for r in $(seq 1 "$ROUNDS"); do
-    # Alternate which module goes first.
-    if [ $((r % 2)) = 1 ]; then order="$POLICY_ID $FLOOR_ID"; else order="$FLOOR_ID $POLICY_ID"; fi
-    for id in $order; do
-      if [ "$id" = "$POLICY_ID" ]; then exp=$expected; else exp=true; fi
+    # Rotate which module goes first.
+    for k in "${!ids[@]}"; do
+      id=${ids[$(((k + r - 1) % ${#ids[@]}))]}
+      if [ "$id" = "$FLOOR_ID" ]; then exp=true; else exp=$expected; fi
       result=$(round "$id" "$body" "$exp" "$OUT/rounds/$name.$id.$r.txt")
       say "  round $r $id: $result (req/s p50_us p99_us server_cpu_us)"
       rps=$(printf '%.0f' "${result%% *}")
-      if [ "$id" = "$POLICY_ID" ]; then
-        best_policy=$(best "$best_policy" "$result")
-        rounds_policy=${rounds_policy:+$rounds_policy,}$rps
-      else
-        best_floor=$(best "$best_floor" "$result")
-        rounds_floor=${rounds_floor:+$rounds_floor,}$rps
-      fi
+      best_of[$id]=$(best "${best_of[$id]:-}" "$result")
+      rounds_of[$id]=${rounds_of[$id]:+${rounds_of[$id]},}$rps
     done
   done
-  rows+=("$name $(wc -c <"$body") $expected $best_policy $best_floor $rounds_policy $rounds_floor")
+  # The rejecting floor's requests per second, or "-" for a request the policy accepts.
+  rejecting_rps=-
+  [ -z "$rejecting" ] || rejecting_rps=$(printf '%.0f' "${best_of[$rejecting]%% *}")
+  rows+=("$name $(wc -c <"$body") $expected ${best_of[$POLICY_ID]} ${best_of[$FLOOR_ID]} $rejecting_rps ${rounds_of[$POLICY_ID]} ${rounds_of[$FLOOR_ID]}")
+  unset best_of rounds_of
 done
 
 kill -0 "$server_pid" 2>/dev/null || fail "policy-server died during the run"
@@ -225,16 +250,19 @@ kill -0 "$server_pid" 2>/dev/null || fail "policy-server died during the run"
   echo "policy-server 1.35.0, $WORKERS workers, log level $LOG_LEVEL, plain HTTP on loopback; wrk $THREADS threads, $CONNECTIONS connections,"
   echo "best of $ROUNDS rounds of $DURATION per module and request; settings $SETTINGS for both modules"
   echo
-  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs policy_cpu_µs floor_req/s floor_p50_µs floor_p99_µs floor_cpu_µs ratio cpu_ratio policy_rounds floor_rounds" \
+  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs policy_cpu_µs floor_req/s floor_p50_µs floor_p99_µs floor_cpu_µs ratio cpu_ratio rejecting_floor_req/s ratio_to_rejecting policy_rounds floor_rounds" \
     "${rows[@]}" |
     awk 'NR == 1 { print; next }
-         { printf "%s %s %s %.0f %d %d %d %.0f %d %d %d %.2f %.2f %s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $4 / $8, $11 / $7, $12, $13 }' |
+         { to_rejecting = $12 == "-" ? "-" : sprintf("%.2f", $4 / $12)
+           printf "%s %s %s %.0f %d %d %d %.0f %d %d %d %.2f %.2f %s %s %s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $4 / $8, $11 / $7, $12, to_rejecting, $13, $14 }' |
     column -t
   echo
   echo "ratio: policy requests per second / floor requests per second of the best rounds (1.00: the policy"
   echo "costs what parsing costs); *_cpu_µs: the policy server's CPU time (user + system, every thread) per"
   echo "request in that round; cpu_ratio: floor CPU / policy CPU, the same ratio without wrk's share of the"
-  echo "cores; *_rounds: every round's requests per second, to show the machine's noise"
+  echo "cores; rejecting_floor_req/s, ratio_to_rejecting: for a request the policy rejects, the floor built to"
+  echo "reject it with the policy's message, and the policy's throughput against it; *_rounds: every round's"
+  echo "requests per second, to show the machine's noise"
   if [ ${#messages[@]} -gt 0 ]; then
     echo
     echo "messages:"

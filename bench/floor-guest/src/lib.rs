@@ -15,13 +15,23 @@ pub extern "C" fn wapc_init() {
     register_function("protocol_version", protocol_version_guest);
 }
 
-/// Parses the whole `{"request": ..., "settings": ...}` payload, then accepts.
+/// A rejection's words, fixed when the guest is built: `make server-bench` builds a second
+/// floor with the policy's message for a request the policy rejects, so that that request is
+/// also compared with a guest that answers the same (the host's share of a rejection, writing
+/// the message into the AdmissionReview, is then on both sides). Unset: the floor accepts.
+const REJECT_MESSAGE: Option<&str> = option_env!("FLOOR_REJECT_MESSAGE");
+
+/// Parses the whole `{"request": ..., "settings": ...}` payload, then accepts (or rejects with
+/// [`REJECT_MESSAGE`]).
 fn validate(payload: &[u8]) -> CallResult {
     match serde_json::from_slice::<serde_json::Value>(payload) {
         Ok(value) => {
             // Keep the parse from being optimised away.
             std::hint::black_box(&value);
-            accept_request()
+            match REJECT_MESSAGE {
+                Some(message) => reject_request(Some(message.to_owned()), None, None, None),
+                None => accept_request(),
+            }
         }
         Err(err) => reject_request(
             Some(format!("cannot parse the validation payload: {err}")),
