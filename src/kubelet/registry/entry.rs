@@ -123,8 +123,8 @@ impl RegistryEntry {
             !self.has_glob(),
             self.0.labels().filter(|l| glob::is_literal(l)).count(),
             self.host_port()
-                .chars()
-                .filter(|c| !"*?[]".contains(*c))
+                .bytes()
+                .filter(|b| !matches!(b, b'*' | b'?' | b'[' | b']'))
                 .count(),
         )
     }
