@@ -191,22 +191,26 @@ check-release-tag:
 target/bench/secret-opaque-1mib.json: e2e-tests/test_data/generate.py
 	python3 e2e-tests/test_data/generate.py --large target/bench
 
+# The module the policy is timed against: the floor guest, or, head to head, an earlier
+# build of the policy (make bench BENCH_FLOOR=old-policy.wasm).
+BENCH_FLOOR ?= floor.wasm
+
 # Three runs, one per settings: the settings-only policy, cluster lookups (answered from a
 # replay session, rewound for every call: a Pod's Secrets read, a Secret deleted while 50
 # Deployments and 200 Pods pull with it), and the fix (addMissingPullSecrets).
-bench: policy.wasm floor.wasm $(RUNNER) target/bench/secret-opaque-1mib.json
-	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings.yaml \
+bench: policy.wasm $(BENCH_FLOOR) $(RUNNER) target/bench/secret-opaque-1mib.json
+	$(RUNNER) bench --policy policy.wasm --floor $(BENCH_FLOOR) -s $(DATA)/settings.yaml \
 		pod-3-containers=bench/requests/pod-3-containers.json \
 		cronjob-10-containers=bench/requests/cronjob-10-containers.json \
 		deployment-10-containers-rejected=bench/requests/deployment-10-containers-rejected.json \
 		secret-opaque-1mib=target/bench/secret-opaque-1mib.json \
 		secret-dockerconfigjson-20-registries=bench/requests/secret-dockerconfigjson-20-registries.json \
 		secret-ecr-tokens=bench/requests/secret-ecr-tokens.json
-	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-lookups.json \
+	$(RUNNER) bench --policy policy.wasm --floor $(BENCH_FLOOR) -s $(DATA)/settings-lookups.json \
 		deployment-3-containers-lookups=bench/requests/deployment-3-containers-lookups.json@bench/requests/deployment-3-containers-lookups.session.yml \
 		deployment-3-containers-lookups-rejected=bench/requests/deployment-3-containers-lookups-rejected.json@bench/requests/deployment-3-containers-lookups-rejected.session.yml \
 		secret-delete-in-use=bench/requests/secret-delete-in-use.json@bench/requests/secret-delete-in-use.session.yml
-	$(RUNNER) bench --policy policy.wasm --floor floor.wasm -s $(DATA)/settings-add-missing.json \
+	$(RUNNER) bench --policy policy.wasm --floor $(BENCH_FLOOR) -s $(DATA)/settings-add-missing.json \
 		deployment-3-containers-fix=bench/requests/deployment-3-containers-fix.json
 
 # What users pay per request: both modules annotated and served by one real policy-server 1.35
