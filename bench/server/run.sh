@@ -206,6 +206,12 @@ best() {
   fi
 }
 
+# The median of comma-separated numbers.
+median() {
+  tr ',' '\n' <<<"$1" | sort -n |
+    awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 rows=()
 messages=()
 for entry in $REQUESTS; do
@@ -240,7 +246,9 @@ for entry in $REQUESTS; do
   # The rejecting floor's requests per second, or "-" for a request the policy accepts.
   rejecting_rps=-
   [ -z "$rejecting" ] || rejecting_rps=$(printf '%.0f' "${best_of[$rejecting]%% *}")
-  rows+=("$name $(wc -c <"$body") $expected ${best_of[$POLICY_ID]} ${best_of[$FLOOR_ID]} $rejecting_rps ${rounds_of[$POLICY_ID]} ${rounds_of[$FLOOR_ID]}")
+  median_ratio=$(awk -v p="$(median "${rounds_of[$POLICY_ID]}")" -v f="$(median "${rounds_of[$FLOOR_ID]}")" \
+    'BEGIN { printf "%.2f", p / f }')
+  rows+=("$name $(wc -c <"$body") $expected ${best_of[$POLICY_ID]} ${best_of[$FLOOR_ID]} $rejecting_rps $median_ratio ${rounds_of[$POLICY_ID]} ${rounds_of[$FLOOR_ID]}")
   unset best_of rounds_of
 done
 
@@ -250,17 +258,18 @@ kill -0 "$server_pid" 2>/dev/null || fail "policy-server died during the run"
   echo "policy-server 1.35.0, $WORKERS workers, log level $LOG_LEVEL, plain HTTP on loopback; wrk $THREADS threads, $CONNECTIONS connections,"
   echo "best of $ROUNDS rounds of $DURATION per module and request; settings $SETTINGS for both modules"
   echo
-  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs policy_cpu_µs floor_req/s floor_p50_µs floor_p99_µs floor_cpu_µs ratio cpu_ratio rejecting_floor_req/s ratio_to_rejecting policy_rounds floor_rounds" \
+  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs policy_cpu_µs floor_req/s floor_p50_µs floor_p99_µs floor_cpu_µs ratio cpu_ratio median_ratio rejecting_floor_req/s ratio_to_rejecting policy_rounds floor_rounds" \
     "${rows[@]}" |
     awk 'NR == 1 { print; next }
          { to_rejecting = $12 == "-" ? "-" : sprintf("%.2f", $4 / $12)
-           printf "%s %s %s %.0f %d %d %d %.0f %d %d %d %.2f %.2f %s %s %s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $4 / $8, $11 / $7, $12, to_rejecting, $13, $14 }' |
+           printf "%s %s %s %.0f %d %d %d %.0f %d %d %d %.2f %.2f %s %s %s %s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $4 / $8, $11 / $7, $13, $12, to_rejecting, $14, $15 }' |
     column -t
   echo
   echo "ratio: policy requests per second / floor requests per second of the best rounds (1.00: the policy"
   echo "costs what parsing costs); *_cpu_µs: the policy server's CPU time (user + system, every thread) per"
   echo "request in that round; cpu_ratio: floor CPU / policy CPU, the same ratio without wrk's share of the"
-  echo "cores; rejecting_floor_req/s, ratio_to_rejecting: for a request the policy rejects, the floor built to"
+  echo "cores; median_ratio: the ratio of the rounds' medians, steadier than the best rounds' on a busy machine;"
+  echo "rejecting_floor_req/s, ratio_to_rejecting: for a request the policy rejects, the floor built to"
   echo "reject it with the policy's message, and the policy's throughput against it; *_rounds: every round's"
   echo "requests per second, to show the machine's noise"
   if [ ${#messages[@]} -gt 0 ]; then
