@@ -31,7 +31,9 @@ write_protect_faults() {
 }
 
 can_count() {
-  "$KWCTL" bench --help >/dev/null 2>&1 || skip "$KWCTL has no fresh-instance bench (the runner's)"
+  # kwctl has a `bench` too, of one warm instance: the runner's takes a --floor.
+  "$KWCTL" bench --help 2>/dev/null | grep -q -- '--floor' ||
+    skip "$KWCTL has no fresh-instance bench (the runner's)"
   command -v perf >/dev/null || skip "perf is not installed (Debian: linux-perf)"
   perf stat -e exceptions:page_fault_user -- true >/dev/null 2>&1 ||
     skip "perf cannot read the page-fault tracepoint here (perf_event_paranoid, or not root)"
