@@ -197,6 +197,28 @@ round() {
     "$(((ticks_after - ticks_before) * TICK_US / requests))"
 }
 
+# Write-protect page faults per request (a write to a page mapped read-only: the kernel replaces
+# it and flushes the other CPUs' TLBs, see the README's "Page faults that interrupt the other
+# CPUs"), counted by perf in a one-second run of its own, so that the timed rounds run untraced;
+# "-" where perf cannot read the tracepoint.
+PERF_FAULTS=0
+if command -v perf >/dev/null && perf stat -e exceptions:page_fault_user -- true >/dev/null 2>&1; then
+  PERF_FAULTS=1
+fi
+wp_faults() {
+  local id=$1 body=$2 expected=$3 log=$OUT/rounds/$4.faults.txt counts=$OUT/rounds/$4.faults.csv
+  [ "$PERF_FAULTS" = 1 ] || { echo -; return; }
+  perf stat -x, -o "$counts" -e exceptions:page_fault_user --filter 'error_code == 7' \
+    -p "$server_pid" -- sleep 1.2 >/dev/null 2>&1 &
+  local perf_pid=$!
+  sleep 0.1
+  BODY=$body EXPECT_ALLOWED=$expected wrk -t "$THREADS" -c "$CONNECTIONS" -d 1s \
+    -s "$HERE/wrk.lua" "$BASE/validate/$id" >"$log" 2>&1 || { cat "$log" >&2; fail "wrk failed"; }
+  wait "$perf_pid" || true
+  awk -F, -v requests="$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' "$log")" \
+    '/page_fault_user/ && requests > 0 { printf "%.2f", $1 / requests }' "$counts"
+}
+
 # The better of two rounds: the one with more requests per second.
 best() {
   if [ -z "$1" ] || awk -v a="$2" -v b="$1" 'BEGIN { split(a, x, " "); split(b, y, " "); exit !(x[1] > y[1]) }'; then
@@ -246,9 +268,11 @@ for entry in $REQUESTS; do
   # The rejecting floor's requests per second, or "-" for a request the policy accepts.
   rejecting_rps=-
   [ -z "$rejecting" ] || rejecting_rps=$(printf '%.0f' "${best_of[$rejecting]%% *}")
+  policy_faults=$(wp_faults "$POLICY_ID" "$body" "$expected" "$name.$POLICY_ID")
+  floor_faults=$(wp_faults "$FLOOR_ID" "$body" true "$name.$FLOOR_ID")
   median_ratio=$(awk -v p="$(median "${rounds_of[$POLICY_ID]}")" -v f="$(median "${rounds_of[$FLOOR_ID]}")" \
     'BEGIN { printf "%.2f", p / f }')
-  rows+=("$name $(wc -c <"$body") $expected ${best_of[$POLICY_ID]} ${best_of[$FLOOR_ID]} $rejecting_rps $median_ratio ${rounds_of[$POLICY_ID]} ${rounds_of[$FLOOR_ID]}")
+  rows+=("$name $(wc -c <"$body") $expected ${best_of[$POLICY_ID]} ${best_of[$FLOOR_ID]} $rejecting_rps $median_ratio ${policy_faults:--} ${floor_faults:--} ${rounds_of[$POLICY_ID]} ${rounds_of[$FLOOR_ID]}")
   unset best_of rounds_of
 done
 
@@ -258,11 +282,11 @@ kill -0 "$server_pid" 2>/dev/null || fail "policy-server died during the run"
   echo "policy-server 1.35.0, $WORKERS workers, log level $LOG_LEVEL, plain HTTP on loopback; wrk $THREADS threads, $CONNECTIONS connections,"
   echo "best of $ROUNDS rounds of $DURATION per module and request; settings $SETTINGS for both modules"
   echo
-  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs policy_cpu_µs floor_req/s floor_p50_µs floor_p99_µs floor_cpu_µs ratio cpu_ratio median_ratio rejecting_floor_req/s ratio_to_rejecting policy_rounds floor_rounds" \
+  printf '%s\n' "request body_B allowed policy_req/s policy_p50_µs policy_p99_µs policy_cpu_µs floor_req/s floor_p50_µs floor_p99_µs floor_cpu_µs ratio cpu_ratio median_ratio rejecting_floor_req/s ratio_to_rejecting policy_wp_faults floor_wp_faults policy_rounds floor_rounds" \
     "${rows[@]}" |
     awk 'NR == 1 { print; next }
          { to_rejecting = $12 == "-" ? "-" : sprintf("%.2f", $4 / $12)
-           printf "%s %s %s %.0f %d %d %d %.0f %d %d %d %.2f %.2f %s %s %s %s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $4 / $8, $11 / $7, $13, $12, to_rejecting, $14, $15 }' |
+           printf "%s %s %s %.0f %d %d %d %.0f %d %d %d %.2f %.2f %s %s %s %s %s %s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $4 / $8, $11 / $7, $13, $12, to_rejecting, $14, $15, $16, $17 }' |
     column -t
   echo
   echo "ratio: policy requests per second / floor requests per second of the best rounds (1.00: the policy"
@@ -270,7 +294,8 @@ kill -0 "$server_pid" 2>/dev/null || fail "policy-server died during the run"
   echo "request in that round; cpu_ratio: floor CPU / policy CPU, the same ratio without wrk's share of the"
   echo "cores; median_ratio: the ratio of the rounds' medians, steadier than the best rounds' on a busy machine;"
   echo "rejecting_floor_req/s, ratio_to_rejecting: for a request the policy rejects, the floor built to"
-  echo "reject it with the policy's message, and the policy's throughput against it; *_rounds: every round's"
+  echo "reject it with the policy's message, and the policy's throughput against it; *_wp_faults: write-protect"
+  echo "page faults per request (perf, one untimed second of its own; - without perf); *_rounds: every round's"
   echo "requests per second, to show the machine's noise"
   if [ ${#messages[@]} -gt 0 ]; then
     echo
