@@ -169,6 +169,9 @@ check() {
 server_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
+# How many requests the wrk round logged in $1 made.
+requests_in() { sed -n 's/^RESULT requests=\([0-9]*\) .*/\1/p' "$1"; }
+
 # One wrk round; prints "rps p50_us p99_us cpu_us" (cpu_us: the server's CPU time per request,
 # which wrk's own share of the 2 cores does not blur), and fails on any wrong answer.
 round() {
@@ -191,7 +194,7 @@ round() {
   [ "$non200" = 0 ] && [ "$wrong" = 0 ] && [ "$sock" = 0 ] ||
     fail "/validate/$id with $body: $non200 answers not HTTP 200, $wrong without \"allowed\":$expected, $sock socket errors ($log)"
   local requests
-  requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
+  requests=$(requests_in "$log")
   [ "${requests:-0}" -gt 0 ] || fail "/validate/$id: wrk made no request ($log)"
   echo "$(sed -E 's/.* rps=([0-9.]+) p50_us=([0-9]+) p99_us=([0-9]+).*/\1 \2 \3/' <<<"$line")" \
     "$(((ticks_after - ticks_before) * TICK_US / requests))"
@@ -212,10 +215,9 @@ wp_faults() {
     -p "$server_pid" -- sleep 1.2 >/dev/null 2>&1 &
   local perf_pid=$!
   sleep 0.1
-  BODY=$body EXPECT_ALLOWED=$expected wrk -t "$THREADS" -c "$CONNECTIONS" -d 1s \
-    -s "$HERE/wrk.lua" "$BASE/validate/$id" >"$log" 2>&1 || { cat "$log" >&2; fail "wrk failed"; }
+  SERVER_BENCH_PERF=0 DURATION=1s round "$id" "$body" "$expected" "$log" >/dev/null
   wait "$perf_pid" || true
-  awk -F, -v requests="$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' "$log")" \
+  awk -F, -v requests="$(requests_in "$log")" \
     '/page_fault_user/ && requests > 0 { printf "%.2f", $1 / requests }' "$counts"
 }
 
