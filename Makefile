@@ -12,9 +12,13 @@ SHELL := /bin/bash
 TARGET := wasm32-wasip1
 # Where cargo writes, as cargo itself says: CARGO_TARGET_DIR or a `build.target-dir` of the
 # user's cargo config moves it out of ./target.
+# Asked once: the nested makes of the cluster suite inherit it.
+ifndef CARGO_TARGET
 CARGO_TARGET := $(shell cargo metadata --format-version 1 --no-deps 2>/dev/null | \
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)
 CARGO_TARGET := $(or $(CARGO_TARGET),target)
+endif
+export CARGO_TARGET
 POLICY_BUILD := $(CARGO_TARGET)/$(TARGET)/release/image_pull_secrets_policy.wasm
 FLOOR_BUILD := $(CARGO_TARGET)/$(TARGET)/release/floor_guest.wasm
 # The runner embeds wasmtime: it gets its own target dir so policy builds never wait on it.
@@ -24,19 +28,25 @@ SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 RUNNER_SOURCES := $(shell find e2e-tests/runner/src -name '*.rs') e2e-tests/runner/Cargo.toml Cargo.lock
 DATA := e2e-tests/test_data
 
-.PHONY: all run test fmt lint unit-tests e2e-tests check-workflows check-release-tag bench server-bench limits fuzz clean deps wasm-target
+.PHONY: all run test fmt lint unit-tests e2e-tests check-workflows check-release-tag bench server-bench limits fuzz clean deps wasm-target wasm-opt
 
 all: policy.wasm
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# $(call apt_need,COMMAND,PACKAGES): installs the Debian PACKAGES when COMMAND is missing (the one
+# way every target here installs what a fresh machine lacks).
+apt_need = command -v $(1) >/dev/null || \
+	{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(2) >/dev/null; }
 
 # What a fresh machine lacks: the wasm target, rustfmt and clippy, bats and jq (Debian packages).
 deps: wasm-target
 	@rustup component list --installed | grep -q '^clippy' && rustup component list --installed | grep -q '^rustfmt' \
 		|| rustup component add clippy rustfmt
-	@command -v bats >/dev/null && command -v jq >/dev/null || \
-		{ apt-get update -qq && apt-get install -y -qq bats jq >/dev/null; }
+	@$(call apt_need,bats,bats)
+	@$(call apt_need,jq,jq)
 	@# perf counts fresh instances' page faults (e2e-tests/fresh_instance.bats, which says so and
 	@# skips where it cannot); Debian's linux-perf, best effort: not every machine has the package.
-	@command -v perf >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq linux-perf >/dev/null; } || \
+	@$(call apt_need,perf,linux-perf) || \
 		echo "deps: linux-perf could not be installed: fresh_instance.bats will be skipped"
 
 wasm-target:
@@ -47,11 +57,9 @@ wasm-target:
 # uses: the stripped module has no target_features section to read them from.
 WASM_OPT_FLAGS := -O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 wasm-opt:
-	@command -v wasm-opt >/dev/null || \
-		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq binaryen >/dev/null; }
+	@$(call apt_need,wasm-opt,binaryen)
 
 policy.wasm: $(SOURCES) | wasm-target wasm-opt
 	cargo build --target $(TARGET) --release --locked
@@ -159,6 +167,9 @@ cluster-bench: cluster-tools policy.wasm
 CHECK_JSONSCHEMA := target/venv/bin/check-jsonschema
 
 $(CHECK_JSONSCHEMA):
+	@# Debian's python3 makes venvs only with python3-venv (ensurepip).
+	@python3 -c 'import ensurepip' 2>/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv >/dev/null; }
 	python3 -m venv target/venv
 	target/venv/bin/pip install --quiet check-jsonschema==0.39.0
 
@@ -217,7 +228,7 @@ bench: policy.wasm $(BENCH_FLOOR) $(RUNNER) target/bench/secret-opaque-1mib.json
 # (../shared/tools; skipped when missing), driven by wrk (bench/server/run.sh). Durations and
 # rounds: SERVER_BENCH_DURATION=5s SERVER_BENCH_ROUNDS=2 (see the script for the rest).
 server-bench: policy.wasm floor.wasm
-	WASM_OPT_FLAGS="$(WASM_OPT_FLAGS)" bench/server/run.sh
+	KUBE_TOOLS="$(KUBE_TOOLS)" WASM_OPT_FLAGS="$(WASM_OPT_FLAGS)" bench/server/run.sh
 
 # The policy's bounds through the compiled module: time and guest memory of the largest requests.
 limits: policy.wasm $(RUNNER)
@@ -289,9 +300,10 @@ serve-web: web
 
 # Debian's Chromium, and playwright-core to drive it (it never downloads a browser).
 chromium:
-	@[ -x /usr/bin/chromium ] || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@$(call apt_need,npm,nodejs npm)
 	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
 web-tests: web chromium web/node_modules/.package-lock.json

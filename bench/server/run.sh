@@ -17,7 +17,7 @@
 #   SERVER_BENCH_DURATION (5s), SERVER_BENCH_ROUNDS (2), SERVER_BENCH_CONNECTIONS (8),
 #   SERVER_BENCH_THREADS (wrk threads, 2), SERVER_BENCH_WORKERS (policy-server workers, 2),
 #   SERVER_BENCH_LOG_LEVEL (info, policy-server's default: one line per request, for both),
-#   SERVER_BENCH_TOOLS (../shared/tools), POLICY (policy.wasm), FLOOR (floor.wasm),
+#   SERVER_BENCH_TOOLS (KUBE_TOOLS, or ../shared/tools), POLICY (policy.wasm), FLOOR (floor.wasm),
 #   SETTINGS (e2e-tests/test_data/settings.yaml), SERVER_BENCH_OUT (target/server-bench),
 #   SERVER_BENCH_REQUESTS ("name=file:allowed ..." instead of the default list),
 #   SERVER_BENCH_PERF=1: `perf record -g` the policy server during every round, into
@@ -33,15 +33,19 @@ CONNECTIONS=${SERVER_BENCH_CONNECTIONS:-8}
 THREADS=${SERVER_BENCH_THREADS:-2}
 WORKERS=${SERVER_BENCH_WORKERS:-2}
 LOG_LEVEL=${SERVER_BENCH_LOG_LEVEL:-info}
-TOOLS=${SERVER_BENCH_TOOLS:-$ROOT/../shared/tools}
+# The cluster suite's helpers: where the tools are (KUBE_TOOLS, as make cluster-tests reads it)
+# and free_port.
+# shellcheck source=../../e2e-tests/cluster/helpers.bash
+source "$ROOT/e2e-tests/cluster/helpers.bash"
+TOOLS=${SERVER_BENCH_TOOLS:-$TOOLS_SRC}
 POLICY=${POLICY:-policy.wasm}
 FLOOR=${FLOOR:-floor.wasm}
 SETTINGS=${SETTINGS:-e2e-tests/test_data/settings.yaml}
 OUT=${SERVER_BENCH_OUT:-target/server-bench}
 # Where the rejecting floors are built (their own target directory: floor.wasm's is left alone),
-# and wasm-opt's flags (the Makefile passes its own, the same for every module).
+# and wasm-opt's flags (the Makefile's, the same for every module).
 FLOOR_TARGET=${SERVER_BENCH_FLOOR_TARGET:-$ROOT/target/server-bench-floors}
-WASM_OPT_FLAGS=${WASM_OPT_FLAGS:--O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int}
+WASM_OPT_FLAGS=${WASM_OPT_FLAGS:?the Makefile sets them: run make server-bench}
 # name=request file:the policy's expected `allowed` (the floor always accepts). The lookups
 # and fix requests need a cluster or other settings: they are left to `make bench`.
 REQUESTS=${SERVER_BENCH_REQUESTS:-"
@@ -115,11 +119,10 @@ for id in "$POLICY_ID" "$FLOOR_ID" "${REJECTING_FLOOR[@]}"; do
     "$id" "$module" "$settings_block"
 done >"$OUT/policies.yml"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-PORT=${SERVER_BENCH_PORT:-$(free_port)}
-READY_PORT=${SERVER_BENCH_READY_PORT:-$(free_port)}
+# Two different ports: free_port remembers what it handed out.
+free_port PORT READY_PORT
+PORT=${SERVER_BENCH_PORT:-$PORT}
+READY_PORT=${SERVER_BENCH_READY_PORT:-$READY_PORT}
 BASE=http://127.0.0.1:$PORT
 
 # No certificate: policy-server 1.35 then serves plain HTTP. No cluster: KUBECONFIG unset and
