@@ -49,13 +49,12 @@ pub(crate) enum MissingPullSecrets {
 
 /// What a DELETE or UPDATE of a pull secret (or of a ServiceAccount's list of them) that
 /// Pods and workloads still pull with gets (cluster lookups only; see `in_use`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub(crate) enum PullSecretsInUse {
     /// Not checked: no lookups are made.
     Allow,
-    /// Accepted, with a warning that names the users.
-    #[default]
+    /// Accepted, with a warning that names the users (the default with cluster lookups).
     Warn,
     Reject,
 }
@@ -368,23 +367,18 @@ impl TryFrom<RawSettings> for Settings {
                 },
             );
         }
-        let pull_secrets_in_use = match raw.pull_secrets_in_use {
-            Some(value @ (PullSecretsInUse::Warn | PullSecretsInUse::Reject))
-                if !raw.cluster_lookups =>
-            {
-                let value = if value == PullSecretsInUse::Warn {
-                    "warn"
-                } else {
-                    "reject"
-                };
-                return Err(format!(
-                    "pullSecretsInUse: `{value}` needs clusterLookups: true, so that the policy \
-                     can list the Pods and workloads that pull with a Secret"
-                ));
-            }
-            Some(value) => value,
-            None if raw.cluster_lookups => PullSecretsInUse::default(),
-            None => PullSecretsInUse::Allow,
+        let needs_lookups = |value: &str| {
+            format!(
+                "pullSecretsInUse: `{value}` needs clusterLookups: true, so that the policy can \
+                 list the Pods and workloads that pull with a Secret"
+            )
+        };
+        let pull_secrets_in_use = match (raw.pull_secrets_in_use, raw.cluster_lookups) {
+            (Some(PullSecretsInUse::Warn), false) => return Err(needs_lookups("warn")),
+            (Some(PullSecretsInUse::Reject), false) => return Err(needs_lookups("reject")),
+            (Some(value), _) => value,
+            (None, true) => PullSecretsInUse::Warn,
+            (None, false) => PullSecretsInUse::Allow,
         };
         Ok(Settings {
             registries,

@@ -11,9 +11,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::listing::{List, item, list_kind, name, owned_by_its_template};
-use crate::cluster::{Cluster, ListKind, LookupError, Resource, Uncached};
+use crate::cluster::{Cluster, ListKind, LookupError, Uncached};
 use crate::kubelet::keyring::{Keyring, PulledSecret, State};
-use crate::kubelet::lookups::{fetch_pull_secret, service_account_pull_secrets};
+use crate::kubelet::lookups::{
+    fetch_pull_secret, service_account_pull_secrets, service_account_secrets,
+};
 use crate::kubelet::reference::ImageRef;
 use crate::request::{AdmissionRequest, Object, WorkloadKind};
 use crate::settings::{PullSecretsInUse, Settings};
@@ -126,13 +128,20 @@ pub(crate) fn check_in_use<'r>(
         if !may_serve(old) {
             return None;
         }
+        let new = if deleted {
+            None
+        } else {
+            request.object.as_ref()
+        };
+        // An UPDATE that keeps the pull-secret content removes nothing: not decoded at all.
+        if new.is_some_and(|new| new.same_pull_content(old)) {
+            return None;
+        }
         // The request already holds both Secrets, read as the kubelet reads them.
         let before = alone(PulledSecret::of(name, old));
-        let after = match (deleted, request.object.as_ref()) {
-            (true, _) | (false, None) => Keyring::default(),
-            (false, Some(new)) => alone(PulledSecret::of(name, new)),
-        };
-        if usable_keys(&before).is_empty() || usable_keys(&before) == usable_keys(&after) {
+        let after = new.map_or_else(Keyring::default, |new| alone(PulledSecret::of(name, new)));
+        let held_before = usable_keys(&before);
+        if held_before.is_empty() || held_before == usable_keys(&after) {
             return None;
         }
         let change = if deleted {
@@ -457,8 +466,6 @@ fn users(
 /// Whether ServiceAccount `account` lists `secret`; one that cannot be read gives its Pods
 /// nothing (and they cannot be created).
 fn account_lists(cluster: &dyn Cluster, namespace: &str, account: &str, secret: &str) -> bool {
-    let Ok(json) = cluster.get(Resource::ServiceAccount, namespace, account) else {
-        return false;
-    };
-    service_account_pull_secrets(&json).is_ok_and(|names| names.iter().any(|n| n == secret))
+    service_account_secrets(cluster, namespace, account)
+        .is_ok_and(|names| names.iter().any(|n| n == secret))
 }

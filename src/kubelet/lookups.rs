@@ -93,7 +93,7 @@ pub(crate) fn fetch_pull_secret(
 }
 
 /// The names in a ServiceAccount's `imagePullSecrets`, skipping empty ones as the kubelet does.
-fn service_account_secrets(
+pub(crate) fn service_account_secrets(
     cluster: &dyn Cluster,
     namespace: &str,
     name: &str,

@@ -80,6 +80,17 @@ pub(crate) struct Object<'a> {
     pub(crate) string_data: Option<PullSecretData<'a>>,
 }
 
+impl Object<'_> {
+    /// Whether this Secret's type and pull-secret content are `other`'s: the kubelet reads
+    /// them alike, so an UPDATE that keeps them (a label, an annotation, a finaliser) changes
+    /// nothing it pulls with.
+    pub(crate) fn same_pull_content(&self, other: &Object<'_>) -> bool {
+        self.secret_type == other.secret_type
+            && self.data == other.data
+            && self.string_data == other.string_data
+    }
+}
+
 /// The pull-secret keys of a Secret's `data` or `stringData`. Every other key is skipped
 /// without being read: Secrets can be large (Helm keeps releases in 1 MiB ones).
 #[derive(Debug, Default, PartialEq, Eq, Deserialize)]

@@ -108,11 +108,7 @@ pub(crate) fn check_secret<'r>(
     }
     // An update that leaves the type and content alone is not judged again, so that an
     // existing Secret can still be labelled, annotated or finalised.
-    if let Some(old) = old
-        && old.secret_type == secret.secret_type
-        && old.data == secret.data
-        && old.string_data == secret.string_data
-    {
+    if old.is_some_and(|old| old.same_pull_content(secret)) {
         return None;
     }
     Some(review_secret(settings, subject, name, secret, now))
@@ -194,18 +190,9 @@ fn review_secret<'r>(
         );
     }
     let mut misaligned_for: Vec<&Registry> = Vec::new();
-    // When each key's credential stops working, where it tells (most Secrets hold no dated
-    // credential, and pay nothing for it); the keys whose expiry fails a registry the Secret is
-    // declared for.
-    let ends: Vec<Option<CredentialEnd>> = if decoded.entries.iter().any(|e| e.dated.is_some()) {
-        decoded
-            .entries
-            .iter()
-            .map(|e| e.dated.map(|d| d.seen_at(now)))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // When key `i`'s credential stops working, where it tells; the keys whose expiry fails a
+    // registry the Secret is declared for.
+    let end_of = |i: usize| decoded.entries[i].dated.map(|d| d.seen_at(now));
     let mut expired_for_declared: Vec<usize> = Vec::new();
     for registry in declared {
         let mut serving: Vec<usize> = (0..keys.len())
@@ -228,16 +215,10 @@ fn review_secret<'r>(
             .collect();
         // The kubelet tries every key that serves an image until one works: the registry is
         // failed only when all of them have expired.
-        let expired = |i: &usize| {
-            ends.get(*i)
-                .copied()
-                .flatten()
-                .is_some_and(CredentialEnd::is_expired)
-        };
+        let expired = |&i: &usize| end_of(i).is_some_and(CredentialEnd::is_expired);
         if !usable.is_empty() && usable.iter().all(expired) {
             for &i in &usable {
-                let Some(end) = ends[i] else { continue };
-                // (`usable` is not empty and all of it expired: `ends` was filled.)
+                let Some(end) = end_of(i) else { continue };
                 review.problems.push(SecretProblem::Expired {
                     registry,
                     key: show_key(&decoded.entries[i].key),
@@ -299,9 +280,8 @@ fn review_secret<'r>(
     review
         .warnings
         .extend(unusable.into_iter().flatten().map(SecretWarning::Unusable));
-    for (i, end) in ends.into_iter().enumerate() {
-        let entry = &decoded.entries[i];
-        if let Some(end) = end
+    for (i, entry) in decoded.entries.iter().enumerate() {
+        if let Some(end) = end_of(i)
             && (end.is_expired() || end.ends_soon())
             && entry.has_credentials
             && keys[i].is_ok()

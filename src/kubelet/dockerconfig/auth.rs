@@ -68,7 +68,7 @@ pub(super) fn inspect_auth(
     username: &[u8],
     password: &[u8],
 ) -> Result<AuthFacts, AuthError> {
-    let padded = auth.trim_end().ends_with('=');
+    let padded = is_padded(auth);
     let mut check = AuthCheck::new(username, password);
     if decode_short(auth.as_bytes(), padded, |b| check.push(b)).is_none() {
         // Anything unusual goes to the crate, which decides; start the comparison again.
@@ -84,14 +84,15 @@ pub(super) fn inspect_auth(
 /// decodes it, and drops it. Only for the rare `auth` whose password may be dated: the others
 /// are never decoded into memory.
 pub(super) fn with_auth_password<R>(auth: &str, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
-    let engine = if auth.trim_end().ends_with('=') {
-        &PADDED
-    } else {
-        &UNPADDED
-    };
+    let engine = if is_padded(auth) { &PADDED } else { &UNPADDED };
     let decoded = decode_with(engine, auth.as_bytes())?;
     let colon = decoded.iter().position(|&b| b == b':')?;
     Some(f(&decoded[colon + 1..]))
+}
+
+/// The kubelet's choice of decoder: padded base64 when the trimmed `auth` ends in `=`.
+fn is_padded(auth: &str) -> bool {
+    auth.trim_end().ends_with('=')
 }
 
 /// Compares a decoded `auth`, byte by byte, with `username:password`. The kubelet splits `auth`
