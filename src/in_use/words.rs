@@ -5,7 +5,7 @@ use super::check::{Change, Finding, InUse, User};
 use crate::cluster::LookupError;
 use crate::settings::PullSecretsInUse;
 use crate::verdict::Verdict;
-use crate::words::kubectl;
+use crate::words::{joined, kubectl};
 
 /// How many templates a message names; the rest are counted.
 const NAMED: usize = 5;
@@ -28,14 +28,6 @@ pub(crate) fn verdict(setting: PullSecretsInUse, found: &InUse<'_>) -> Verdict {
 }
 
 /// `a`, `a and b`, `a, b and c`.
-fn and_list(items: &[String]) -> String {
-    match items.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -59,7 +51,7 @@ pub(crate) fn users(finding: &Finding) -> String {
     if finding.pods > 0 {
         parts.push(count(finding.pods, "Pod", "Pods"));
     }
-    and_list(&parts)
+    joined(&parts, "and")
 }
 
 fn finding(found: &InUse<'_>, finding: &Finding) -> String {
@@ -69,7 +61,7 @@ fn finding(found: &InUse<'_>, finding: &Finding) -> String {
         1 => "pulls",
         _ => "pull",
     };
-    let registries = and_list(&finding.registries);
+    let registries = joined(&finding.registries, "and");
     let who = format!(
         "{} in {ns} {verb} from {registries} with {secret}",
         users(finding)
@@ -141,7 +133,7 @@ fn unlisted(found: &InUse<'_>) -> String {
         why.push(format!(
             "the policy may not list {}: add {} to spec.contextAwareResources of the policy's \
              ClusterAdmissionPolicy",
-            and_list(&plurals[0]),
+            joined(&plurals[0], "and"),
             entries.join(", ")
         ));
     }
@@ -150,7 +142,7 @@ fn unlisted(found: &InUse<'_>) -> String {
             "the policy server could not list {}: let its ServiceAccount list and watch them \
              (policyServer.permissions of the kubewarden-defaults chart, or a ClusterRole of \
              your own)",
-            and_list(&plurals[1])
+            joined(&plurals[1], "and")
         ));
     }
     format!(

@@ -13,7 +13,7 @@ use crate::secrets::fix::{Refresh, SecretFix};
 use crate::secrets::words as secret;
 use crate::settings::{PullSecrets, Registry, Settings};
 use crate::verdict::{SecretKind, Subject, Verdict};
-use crate::words::{kubectl, list, near_miss as hints, pull_secret, when};
+use crate::words::{joined, kubectl, list, near_miss as hints, pull_secret, when};
 
 pub(crate) fn verdict(settings: &Settings, review: &PodReview<'_>) -> Verdict {
     let warnings = warnings(review);
@@ -200,12 +200,10 @@ fn containers_of(group: &[&At<'_>]) -> String {
         String::new()
     };
     let more = group.len().saturating_sub(SHOWN);
-    match names.split_last() {
-        _ if more > 0 => text.push_str(&format!("{} and {more} more", names.join(", "))),
-        Some((last, rest)) if !rest.is_empty() => {
-            text.push_str(&format!("{} and {last}", rest.join(", ")))
-        }
-        _ => text.push_str(&names.join(", ")),
+    if more > 0 {
+        text.push_str(&format!("{} and {more} more", names.join(", ")));
+    } else {
+        text.push_str(&joined(&names, "and"));
     }
     text
 }

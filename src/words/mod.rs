@@ -18,3 +18,12 @@ pub(crate) fn list(names: &[impl AsRef<str>]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// `a, b and c`, with `conjunction` (`and`, `or`) before the last.
+pub(crate) fn joined(names: &[impl AsRef<str>], conjunction: &str) -> String {
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.as_ref().to_owned(),
+        Some((last, rest)) => format!("{} {conjunction} {}", list(rest), last.as_ref()),
+    }
+}
