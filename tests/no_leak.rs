@@ -344,6 +344,7 @@ fn dated_outputs(d: &DatedCreds) -> Vec<String> {
         s["addMissingPullSecrets"] = json!(true);
         s
     };
+    let parsed = image_pull_secrets_policy::Settings::from_json(DATED_SETTINGS.as_bytes()).unwrap();
     let mut outputs = Vec::new();
     for doc in dated_docs(d) {
         for name in ["regcred", "ecr-creds", "undeclared"] {
@@ -376,10 +377,7 @@ fn dated_outputs(d: &DatedCreds) -> Vec<String> {
                     );
                     outputs.push(String::from_utf8(response).unwrap());
                 }
-                let settings =
-                    image_pull_secrets_policy::Settings::from_json(DATED_SETTINGS.as_bytes())
-                        .unwrap();
-                for given in [None, Some(&settings)] {
+                for given in [None, Some(&parsed)] {
                     let explained = image_pull_secrets_policy::explain(
                         pod.to_string().as_bytes(),
                         given,
@@ -396,8 +394,9 @@ fn dated_outputs(d: &DatedCreds) -> Vec<String> {
 }
 
 fn assert_no_dated_leak(outputs: &[String], d: &DatedCreds) {
+    let secrets = d.secrets();
     for output in outputs {
-        for secret in d.secrets() {
+        for secret in &secrets {
             let chars: Vec<char> = secret.chars().collect();
             for window in chars.windows(6) {
                 let piece: String = window.iter().collect();

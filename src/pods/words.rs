@@ -278,22 +278,11 @@ fn describe(
             keys,
             ..
         } => {
-            let held: Vec<String> = keys
-                .iter()
-                .map(|k| {
-                    format!(
-                        "Secret {:?} holds for {} {}",
-                        k.secret,
-                        k.key,
-                        when::credential_end(&k.end)
-                    )
-                })
-                .collect();
+            let held = when::held_ends(keys.iter().map(|k| (k.secret, k.key, k.end)));
             let _ = write!(
                 message,
                 " from registry {domain}, but every credential its pull secrets hold for it has \
-                 expired, and the registry refuses them: {}",
-                held.join("; ")
+                 expired, and the registry refuses them: {held}"
             );
             let mut fixes = Vec::new();
             for k in keys {

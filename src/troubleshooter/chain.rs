@@ -31,6 +31,16 @@ pub(crate) enum MissWhy {
     OtherRegistry,
 }
 
+impl MissWhy {
+    /// The credential's end, when the key misses because it has expired.
+    pub(crate) fn expired(&self) -> Option<CredentialEnd> {
+        match self {
+            MissWhy::Expired(end) => Some(*end),
+            _ => None,
+        }
+    }
+}
+
 /// The keys of the Pods' pull secrets that do not send credentials for `image` that work at
 /// `now`, and why.
 pub(crate) fn misses(
@@ -50,11 +60,13 @@ pub(crate) fn misses(
                 .any(|m| m.secret == i && std::ptr::eq(m.held, held));
             let why = match &held.key {
                 Err(error) => MissWhy::Dropped(error.clone()),
-                Ok(_) if matched && held.works_at(now) => continue,
-                Ok(_) if matched && held.has_credentials => match held.end(now) {
-                    Some(end) => MissWhy::Expired(end),
-                    None => continue,
-                },
+                // Credentials that have not expired work: the key sends them.
+                Ok(_) if matched && held.has_credentials => {
+                    match held.end(now).filter(|end| end.is_expired()) {
+                        Some(end) => MissWhy::Expired(end),
+                        None => continue,
+                    }
+                }
                 Ok(_) if matched => MissWhy::NoCredentials,
                 Ok(key) => match key.near_miss_of_image(image) {
                     Some(near_miss) => MissWhy::NearMiss(near_miss),

@@ -27,7 +27,6 @@ use crate::settings::Settings;
 use crate::verdict::{Kind, Subject};
 use crate::when::UnixTime;
 use crate::words::when;
-use chain::MissWhy;
 
 /// The kind of an object, as written in it.
 #[derive(Deserialize)]
@@ -174,14 +173,6 @@ pub fn explain(
             expires: m.held.end(now).map(|end| when::ends(&end)),
         });
         let missed = chain::misses(&lookups, &matches, &reference, now);
-        let expired: Vec<(&str, &str, CredentialEnd)> = missed
-            .iter()
-            .filter_map(|m| match m.why {
-                MissWhy::Expired(end) => Some((m.secret.as_str(), m.key.as_str(), end)),
-                _ => None,
-            })
-            .collect();
-        let expired_finding = (!expired.is_empty()).then(|| words::all_expired(&expired));
         chain.misses = missed
             .iter()
             .map(|m| KeyMiss {
@@ -190,7 +181,10 @@ pub fn explain(
                 why: words::miss(&m.why),
             })
             .collect();
-        misses.push(missed);
+        let expired: Vec<(&str, &str, CredentialEnd)> = missed
+            .iter()
+            .filter_map(|m| Some((m.secret.as_str(), m.key.as_str(), m.why.expired()?)))
+            .collect();
         (chain.verdict, chain.finding) = if let Some(poisoned) = poisoned {
             (
                 ContainerVerdict::Fails,
@@ -203,8 +197,8 @@ pub fn explain(
                 ContainerVerdict::SendsCredentials,
                 words::sends(&lookups.keyring.secrets[m.secret].name, &m.held.shown),
             )
-        } else if let Some(finding) = expired_finding {
-            (ContainerVerdict::Fails, finding)
+        } else if !expired.is_empty() {
+            (ContainerVerdict::Fails, words::all_expired(&expired))
         } else if let Some(missing) = missing {
             (
                 ContainerVerdict::Fails,
@@ -218,6 +212,7 @@ pub fn explain(
                 words::no_credentials(reference.domain(), !matches.is_empty()),
             )
         };
+        misses.push(missed);
         containers.push(chain);
     }
 
@@ -322,13 +317,16 @@ fn held(
             let keys = match &secret.state {
                 State::Usable { keys, .. } => keys
                     .iter()
-                    .map(|held| KeyHeld {
-                        key: held.shown.to_string(),
-                        reads_as: held.key.as_ref().ok().map(ToString::to_string),
-                        credentials: held.has_credentials,
-                        dropped: held.key.as_ref().err().map(ToString::to_string),
-                        expires: held.end(now).map(|end| when::ends(&end)),
-                        expired: held.end(now).is_some_and(CredentialEnd::is_expired),
+                    .map(|held| {
+                        let end = held.end(now);
+                        KeyHeld {
+                            key: held.shown.to_string(),
+                            reads_as: held.key.as_ref().ok().map(ToString::to_string),
+                            credentials: held.has_credentials,
+                            dropped: held.key.as_ref().err().map(ToString::to_string),
+                            expires: end.map(|end| when::ends(&end)),
+                            expired: end.is_some_and(CredentialEnd::is_expired),
+                        }
                     })
                     .collect(),
                 _ => Vec::new(),

@@ -177,10 +177,7 @@ pub(crate) fn plan(
             .iter()
             .filter(|c| c.registry == Some(domain))
             .flat_map(|c| c.misses)
-            .filter_map(|m| match m.why {
-                MissWhy::Expired(end) => Some((m, end)),
-                _ => None,
-            });
+            .filter_map(|m| Some((m, m.why.expired()?)));
         let mut refreshed = None;
         for (miss, end) in expired {
             push(

@@ -89,20 +89,11 @@ pub(crate) fn miss(why: &MissWhy) -> String {
 
 /// Every credential the kubelet would send for an image has expired: `(Secret, key, end)`.
 pub(crate) fn all_expired(expired: &[(&str, &str, CredentialEnd)]) -> String {
-    let held: Vec<String> = expired
-        .iter()
-        .map(|(secret, key, end)| {
-            format!(
-                "Secret {secret:?} holds for {key} {}",
-                when::credential_end(end)
-            )
-        })
-        .collect();
+    let held = when::held_ends(expired.iter().copied());
     format!(
         "every credential the kubelet would send for the image has expired, and the registry \
-         refuses them: {}. The pull fails with `unauthorized: authentication required` until a \
-         fresh one is written (see the fixes)",
-        held.join("; ")
+         refuses them: {held}. The pull fails with `unauthorized: authentication required` until a \
+         fresh one is written (see the fixes)"
     )
 }
 

@@ -41,6 +41,24 @@ pub(crate) fn credential_end(end: &CredentialEnd) -> String {
     }
 }
 
+/// Keys and the ends of their credentials, as `(Secret, key, end)`: "Secret \"regcred\" holds
+/// for private.registry.com an Amazon ECR authorization token that expired ...", joined with
+/// "; ".
+pub(crate) fn held_ends<S: AsRef<str>, K: fmt::Display>(
+    keys: impl IntoIterator<Item = (S, K, CredentialEnd)>,
+) -> String {
+    keys.into_iter()
+        .map(|(secret, key, end)| {
+            format!(
+                "Secret {:?} holds for {key} {}",
+                secret.as_ref(),
+                credential_end(&end)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Where `then` lies relative to `now`; `now` itself counts as past, as a credential that
 /// expires this second no longer works.
 pub(crate) fn relative(then: UnixTime, now: UnixTime) -> Relative {
